@@ -1,0 +1,167 @@
+//! dossier: a static site generator for source dossiers.
+//!
+//! A dossier root holds raw article captures (the evidence, `content/sources/`)
+//! and Markdown topic notes whose every claim cites and quotes a source
+//! (`content/topics/`). A build verifies every quotation against its source
+//! and writes a site where each claim links to the marked passage and each
+//! passage links back to the claims.
+//!
+//! The build is a pipeline of stages over owned values; each stage lives in
+//! the module of the same name:
+//!
+//! ```text
+//! load(root)                        -> Raw        walk content/, read bytes; no parsing
+//! parse(Raw, &mut Diagnostics)      -> Parsed     front matter, citations, source paragraphs
+//! resolve(Parsed, &mut Diagnostics) -> Dossier    ids, quote matching, numbering, backlinks
+//! render(&Dossier)                  -> [Output]   tera pages, raw sources, static files
+//! write(&[Output], out)                           staging folder, marker file, atomic swap
+//! ```
+//!
+//! Content problems are collected as [`Diagnostic`]s, never raised one at a
+//! time: a run reports all of them. I/O and usage problems are `anyhow`
+//! errors. The binary maps the two to exit codes 1 and 2.
+
+// A Diagnostic is large, but it travels only on the error path, once per
+// problem found; boxing it would cost every caller for no measurable gain.
+#![allow(clippy::result_large_err)]
+
+mod config;
+pub mod diagnostics;
+mod frontmatter;
+mod fs;
+mod load;
+mod parse;
+mod quote;
+mod render;
+mod resolve;
+mod write;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
+pub use write::MARKER;
+
+/// What `dossier build` is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// The dossier root (holds `dossier.toml` and `content/`).
+    pub root: PathBuf,
+    /// Where the site goes; `ROOT/public` when `None`.
+    pub out: Option<PathBuf>,
+    /// Replaces the config's `base_url`.
+    pub base_url: Option<String>,
+    /// Include topics marked `draft: true`.
+    pub drafts: bool,
+}
+
+/// Counts for the summary line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Topics published.
+    pub topics: usize,
+    /// Sources published.
+    pub sources: usize,
+    /// Citations verified.
+    pub citations: usize,
+    /// HTML pages written.
+    pub pages: usize,
+    /// All files written.
+    pub files: usize,
+    /// Time the whole run took.
+    pub elapsed: Duration,
+    /// The folder written.
+    pub out: PathBuf,
+}
+
+/// What a run found: its diagnostics and, when it succeeded, its counts.
+#[derive(Debug)]
+pub struct Report {
+    /// Every problem found, errors and warnings.
+    pub diagnostics: Diagnostics,
+    /// `Some` when the run succeeded.
+    pub summary: Option<Summary>,
+}
+
+/// Builds the site. `Err` is an I/O or usage error; content errors are in
+/// the report (and then nothing was written).
+pub fn build(options: &BuildOptions) -> Result<Report> {
+    let started = Instant::now();
+    let mut diagnostics = Diagnostics::default();
+    let raw = load::load(&options.root)?;
+    let mut parsed = parse::parse(raw, &mut diagnostics);
+    if let Some(url) = &options.base_url {
+        if let Err(message) = config::check_base_url(url) {
+            bail!("--base-url: {message}");
+        }
+        parsed.config.base_url = config::normalise_base_url(url);
+    }
+    let dossier = resolve::resolve(parsed, options.drafts, &mut diagnostics);
+    if diagnostics.error_count() > 0 {
+        return Ok(Report {
+            diagnostics,
+            summary: None,
+        });
+    }
+    let base_path = config::base_path(&dossier.config.base_url);
+    let outputs = match render::render(&dossier, &base_path) {
+        Ok(outputs) => outputs,
+        Err(errors) => {
+            diagnostics.extend(errors);
+            return Ok(Report {
+                diagnostics,
+                summary: None,
+            });
+        }
+    };
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| options.root.join("public"));
+    write::write(&outputs, &out)?;
+    let summary = Summary {
+        topics: dossier.topics.len(),
+        sources: dossier.sources.len(),
+        citations: dossier
+            .topics
+            .iter()
+            .map(|t| t.topic.doc.citations.len())
+            .sum(),
+        pages: outputs.iter().filter(|o| o.path.ends_with(".html")).count(),
+        files: outputs.len(),
+        elapsed: started.elapsed(),
+        out,
+    };
+    Ok(Report {
+        diagnostics,
+        summary: Some(summary),
+    })
+}
+
+/// Checks the content (drafts included) without writing anything.
+pub fn check(root: &std::path::Path) -> Result<Report> {
+    let started = Instant::now();
+    let mut diagnostics = Diagnostics::default();
+    let raw = load::load(root)?;
+    let parsed = parse::parse(raw, &mut diagnostics);
+    let dossier = resolve::resolve(parsed, true, &mut diagnostics);
+    let summary = (diagnostics.error_count() == 0).then(|| Summary {
+        topics: dossier.topics.len(),
+        sources: dossier.sources.len(),
+        citations: dossier
+            .topics
+            .iter()
+            .map(|t| t.topic.doc.citations.len())
+            .sum(),
+        pages: 0,
+        files: 0,
+        elapsed: started.elapsed(),
+        out: PathBuf::new(),
+    });
+    Ok(Report {
+        diagnostics,
+        summary,
+    })
+}

@@ -1,0 +1,154 @@
+//! The `dossier` command: parses arguments, calls the library, and maps the
+//! outcome to an exit code in one place: 0 success, 1 content errors,
+//! 2 usage or I/O errors.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use dossier::{BuildOptions, Format, Report};
+
+#[derive(Parser)]
+#[command(
+    name = "dossier",
+    version,
+    about = "Build a source dossier: every claim cites, quotes and verifies its source."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify every citation and write the site.
+    Build {
+        /// The dossier root (holds dossier.toml and content/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Where to write the site [default: ROOT/public].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the config's base_url (e.g. https://example.org/dossier/).
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Include topics marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+        /// How to print problems.
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+    },
+    /// Verify every citation (drafts included) without writing anything.
+    Check {
+        /// The dossier root (holds dossier.toml and content/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// How to print problems.
+        #[arg(long, value_enum, default_value_t = FormatArg::Human)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Github,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Human => Format::Human,
+            FormatArg::Json => Format::Json,
+            FormatArg::Github => Format::Github,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (verb, format, result) = match cli.command {
+        Command::Build {
+            root,
+            out,
+            base_url,
+            drafts,
+            format,
+        } => {
+            let options = BuildOptions {
+                root,
+                out,
+                base_url,
+                drafts,
+            };
+            ("build", format, dossier::build(&options))
+        }
+        Command::Check { root, format } => ("check", format, dossier::check(&root)),
+    };
+    match result {
+        Ok(report) => finish(verb, format.into(), &report),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn finish(verb: &str, format: Format, report: &Report) -> ExitCode {
+    // A closed pipe (`dossier check | head`) is not worth a panic or a message.
+    let _ = dossier::diagnostics::emit(&report.diagnostics, format);
+    let errors = report.diagnostics.error_count();
+    let warnings = report.diagnostics.warning_count();
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    match &report.summary {
+        Some(s) if errors == 0 => {
+            let ms = s.elapsed.as_millis();
+            let line = if verb == "build" {
+                format!(
+                    "Built {}, {}, {} into {} ({}) in {ms} ms: {}",
+                    plural(s.topics, "topic"),
+                    plural(s.sources, "source"),
+                    plural(s.citations, "citation"),
+                    plural(s.pages, "page"),
+                    plural(s.files, "file"),
+                    s.out.display()
+                )
+            } else {
+                format!(
+                    "Checked {}, {}, {}: no errors{} in {ms} ms",
+                    plural(s.topics, "topic"),
+                    plural(s.sources, "source"),
+                    plural(s.citations, "citation"),
+                    if warnings > 0 {
+                        format!(", {}", plural(warnings, "warning"))
+                    } else {
+                        String::new()
+                    },
+                )
+            };
+            let _ = writeln!(std::io::stdout(), "{line}");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let what = if verb == "build" {
+                "build failed"
+            } else {
+                "check failed"
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "{what}: {}{}",
+                plural(errors, "error"),
+                if warnings > 0 {
+                    format!(", {}", plural(warnings, "warning"))
+                } else {
+                    String::new()
+                }
+            );
+            ExitCode::from(1)
+        }
+    }
+}

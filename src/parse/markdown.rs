@@ -1,0 +1,545 @@
+//! Topic Markdown to HTML, with citations and footnotes numbered.
+//!
+//! pulldown-cmark hands every `[…]` that has no link definition to its
+//! broken-link callback with the label's byte span. When the label starts
+//! with `@` the callback turns it into a link to `dossier-cite:START:END`;
+//! the event loop below replaces that link (and its text) with the
+//! superscript numbers, after parsing the label with [`super::citation`].
+//!
+//! Numbering follows first appearance in the body; footnote definitions are
+//! rendered after the body, in the order of their numbers, so a citation
+//! inside a footnote is numbered when its footnote is. Citing the same
+//! passage again reuses its note and adds a backlink letter (a, b, c…).
+//!
+//! Only numbers are known here; what a note says (quote, source title,
+//! links) is resolved later and drawn by the template.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::sync::Arc;
+
+use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd, html};
+
+use super::citation;
+use crate::diagnostics::Diagnostic;
+use crate::quote;
+
+const CITE_URL: &str = "dossier-cite:";
+
+/// Events with their byte ranges in the Markdown body.
+type Spanned<'a> = Vec<(Event<'a>, Range<usize>)>;
+
+/// A topic's rendered body and its notes.
+#[derive(Debug, Default)]
+pub(crate) struct Document {
+    /// The body as HTML, citations already replaced by superscripts.
+    pub html: String,
+    /// Notes in number order (note `i` has number `i + 1`).
+    pub notes: Vec<Note>,
+    /// Every citation, in document order.
+    pub citations: Vec<Citation>,
+    /// Headings of level 2 and 3, for a table of contents.
+    pub headings: Vec<Heading>,
+}
+
+/// A section heading and its anchor.
+#[derive(Clone, Debug, serde::Serialize)]
+pub(crate) struct Heading {
+    /// 2 or 3.
+    pub level: u8,
+    /// The anchor id.
+    pub id: String,
+    /// The heading's text.
+    pub text: String,
+}
+
+/// One entry of "Notes and sources".
+#[derive(Debug)]
+pub(crate) struct Note {
+    /// What the note is.
+    pub kind: NoteKind,
+    /// Anchor ids of each place that refers to it, in order (`cite-3-a`, …).
+    pub sites: Vec<String>,
+}
+
+/// A note cites a source, or is an ordinary footnote.
+#[derive(Debug)]
+pub(crate) enum NoteKind {
+    /// A citation: a source and, optionally, quoted words.
+    Citation {
+        /// Source id.
+        source: String,
+        /// The words as written (escapes undone), if any.
+        words: Option<String>,
+        /// Index of its first citation in [`Document::citations`].
+        first: usize,
+    },
+    /// An ordinary `[^label]` footnote, rendered.
+    Footnote {
+        /// The rendered definition.
+        html: String,
+    },
+}
+
+/// One `@id` in the text, as written.
+#[derive(Debug)]
+pub(crate) struct Citation {
+    /// Source id.
+    pub source: String,
+    /// The quoted words (escapes undone), if any.
+    pub words: Option<String>,
+    /// The normalised pieces of the words (split at `...`).
+    pub pieces: Vec<String>,
+    /// Byte range of the item (`@id "…"`) in the file.
+    pub span: Range<usize>,
+    /// Index of its note.
+    pub note: usize,
+    /// Its anchor id (`cite-3-b`).
+    pub anchor: String,
+}
+
+/// Options shared by every Markdown file of a dossier.
+fn options() -> Options {
+    Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Renders the Markdown at `body` of a file; problems go to `diagnostics`.
+pub(crate) fn render(
+    path: &str,
+    text: &Arc<str>,
+    body: Range<usize>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Document {
+    let source = &text[body.clone()];
+    let callback = |link: BrokenLink<'_>| {
+        citation::is_citation(&link.reference).then(|| {
+            let url = format!("{CITE_URL}{}:{}", link.span.start, link.span.end);
+            (CowStr::from(url), CowStr::from(""))
+        })
+    };
+    let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
+    let mut body_events = Vec::new();
+    let mut definitions: HashMap<String, (Spanned<'_>, Range<usize>)> = HashMap::new();
+    let mut current: Option<(String, Spanned<'_>, Range<usize>)> = None;
+    for (event, range) in parser.into_offset_iter() {
+        match event {
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                current = Some((label.to_string(), Vec::new(), range));
+            }
+            Event::End(TagEnd::FootnoteDefinition) => {
+                if let Some((label, events, range)) = current.take() {
+                    definitions.insert(label, (events, range));
+                }
+            }
+            event => match current.as_mut() {
+                Some((_, events, _)) => events.push((event, range)),
+                None => body_events.push((event, range)),
+            },
+        }
+    }
+    let mut builder = Builder {
+        path,
+        text,
+        offset: body.start,
+        document: Document::default(),
+        keys: HashMap::new(),
+        queue: VecDeque::new(),
+        defined: definitions.keys().cloned().collect(),
+        heading_ids: HashSet::new(),
+        diagnostics,
+    };
+    let events = builder.transform(body_events, true);
+    html::push_html(&mut builder.document.html, events.into_iter());
+    while let Some((label, note)) = builder.queue.pop_front() {
+        let Some((events, _)) = definitions.remove(&label) else {
+            continue;
+        };
+        let events = builder.transform(events, false);
+        let mut html = String::new();
+        html::push_html(&mut html, events.into_iter());
+        builder.document.notes[note].kind = NoteKind::Footnote { html };
+    }
+    let mut unused: Vec<(String, Range<usize>)> = definitions
+        .into_iter()
+        .map(|(label, (_, range))| (label, range))
+        .collect();
+    unused.sort_by_key(|(_, range)| range.start);
+    for (label, range) in unused {
+        let span = body.start + range.start..body.start + range.start + label.len() + 3;
+        builder.diagnostics.push(
+            Diagnostic::at(
+                path,
+                text,
+                span,
+                format!("footnote `[^{label}]` is never referenced"),
+            )
+            .warning(),
+        );
+    }
+    builder.document
+}
+
+#[derive(Hash, PartialEq, Eq)]
+enum NoteKey {
+    Passage(String, Vec<String>),
+    Source(String),
+    Footnote(String),
+}
+
+struct Builder<'d> {
+    path: &'d str,
+    text: &'d Arc<str>,
+    /// Byte offset of the Markdown body in the file.
+    offset: usize,
+    document: Document,
+    keys: HashMap<NoteKey, usize>,
+    /// Footnotes referenced but not yet rendered: label and note index.
+    queue: VecDeque<(String, usize)>,
+    defined: HashSet<String>,
+    heading_ids: HashSet<String>,
+    diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl<'d> Builder<'d> {
+    fn transform<'a>(
+        &mut self,
+        events: Vec<(Event<'a>, Range<usize>)>,
+        body: bool,
+    ) -> Vec<Event<'a>> {
+        let mut out = Vec::with_capacity(events.len());
+        let mut iter = events.into_iter();
+        let mut in_code = false;
+        while let Some((event, range)) = iter.next() {
+            match event {
+                Event::Start(Tag::Link { ref dest_url, .. }) if dest_url.starts_with(CITE_URL) => {
+                    let span = parse_span(dest_url, CITE_URL);
+                    for (e, _) in iter.by_ref() {
+                        if matches!(e, Event::End(TagEnd::Link)) {
+                            break;
+                        }
+                    }
+                    out.push(Event::InlineHtml(self.citation(span).into()));
+                }
+                Event::FootnoteReference(label) => {
+                    out.push(Event::InlineHtml(
+                        self.footnote_reference(&label, range).into(),
+                    ));
+                }
+                Event::Start(Tag::CodeBlock(_)) => {
+                    in_code = true;
+                    out.push(event);
+                }
+                Event::End(TagEnd::CodeBlock) => {
+                    in_code = false;
+                    out.push(event);
+                }
+                Event::Text(_) if !in_code => {
+                    self.check_stray_citation(range);
+                    out.push(event);
+                }
+                Event::Start(Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }) if body => {
+                    let mut inner = Vec::new();
+                    for (e, r) in iter.by_ref() {
+                        if matches!(e, Event::End(TagEnd::Heading(_))) {
+                            break;
+                        }
+                        inner.push((e, r));
+                    }
+                    let inner = self.transform(inner, false);
+                    let text = plain_text(&inner);
+                    let id = id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| self.heading_id(&text));
+                    if matches!(level as u8, 2 | 3) {
+                        self.document.headings.push(Heading {
+                            level: level as u8,
+                            id: id.clone(),
+                            text,
+                        });
+                    }
+                    out.push(Event::Start(Tag::Heading {
+                        level,
+                        id: Some(id.into()),
+                        classes,
+                        attrs,
+                    }));
+                    out.extend(inner);
+                    out.push(Event::End(TagEnd::Heading(level)));
+                }
+                event => out.push(event),
+            }
+        }
+        out
+    }
+
+    /// Numbers the items of one `[@…]` and returns its superscript.
+    fn citation(&mut self, span: Range<usize>) -> String {
+        let start = self.offset + span.start;
+        let end = self.offset + span.end;
+        // The span covers the brackets; the label lies between them.
+        let label = &self.text[start + 1..end - 1];
+        let items = match citation::parse(label) {
+            Ok(items) => items,
+            Err(e) => {
+                let at = start + 1 + e.span.start..start + 1 + e.span.end.max(e.span.start);
+                let mut d = Diagnostic::at(
+                    self.path,
+                    self.text,
+                    at,
+                    format!("malformed citation: {}", e.message),
+                );
+                if let Some(help) = e.help {
+                    d = d.with_help(help);
+                }
+                self.diagnostics.push(d);
+                return String::new();
+            }
+        };
+        let mut html = String::from("<sup class=\"cite\">");
+        for (i, item) in items.into_iter().enumerate() {
+            let pieces = item.words.as_deref().map(quote::pieces).unwrap_or_default();
+            let key = match item.words {
+                Some(_) => NoteKey::Passage(item.id.clone(), pieces.clone()),
+                None => NoteKey::Source(item.id.clone()),
+            };
+            let citation_index = self.document.citations.len();
+            let (note, site) = self.site(key, || NoteKind::Citation {
+                source: item.id.clone(),
+                words: item.words.clone(),
+                first: citation_index,
+            });
+            self.document.citations.push(Citation {
+                source: item.id,
+                words: item.words,
+                pieces,
+                span: start + 1 + item.span.start..start + 1 + item.span.end,
+                note,
+                anchor: site.clone(),
+            });
+            if i > 0 {
+                html.push_str("<span class=\"cite-sep\">,</span>");
+            }
+            push_ref(&mut html, note, &site);
+        }
+        html.push_str("</sup>");
+        html
+    }
+
+    fn footnote_reference(&mut self, label: &str, range: Range<usize>) -> String {
+        if !self.defined.contains(label) {
+            self.undefined_footnote(label.to_owned(), range);
+            return String::new();
+        }
+        let fresh = !self.keys.contains_key(&NoteKey::Footnote(label.to_owned()));
+        let (note, site) = self.site(NoteKey::Footnote(label.to_owned()), || NoteKind::Footnote {
+            html: String::new(),
+        });
+        if fresh {
+            self.queue.push_back((label.to_owned(), note));
+        }
+        let mut html = String::from("<sup class=\"cite\">");
+        push_ref(&mut html, note, &site);
+        html.push_str("</sup>");
+        html
+    }
+
+    fn undefined_footnote(&mut self, label: String, range: Range<usize>) {
+        let span = self.offset + range.start..self.offset + range.end;
+        self.diagnostics.push(
+            Diagnostic::at(
+                self.path,
+                self.text,
+                span,
+                format!("footnote `[^{label}]` is not defined"),
+            )
+            .with_help(format!("add a line `[^{label}]: …` with the note's text")),
+        );
+    }
+
+    /// The note for `key` (created on first use) and a new site anchor in it.
+    fn site(&mut self, key: NoteKey, kind: impl FnOnce() -> NoteKind) -> (usize, String) {
+        let notes = &mut self.document.notes;
+        let note = *self.keys.entry(key).or_insert_with(|| {
+            notes.push(Note {
+                kind: kind(),
+                sites: Vec::new(),
+            });
+            notes.len() - 1
+        });
+        let sites = &mut self.document.notes[note].sites;
+        let site = format!("cite-{}-{}", note + 1, letter(sites.len()));
+        sites.push(site.clone());
+        (note, site)
+    }
+
+    /// `[@` left in plain text means a citation pulldown-cmark did not take
+    /// as a link label: its `]` is missing (or it is too long to be a label).
+    /// `[^label]` left in plain text is a footnote reference without a
+    /// definition (pulldown-cmark emits those as text).
+    fn check_stray_citation(&mut self, range: Range<usize>) {
+        let bytes = self.text.as_bytes();
+        let (start, end) = (self.offset + range.start, self.offset + range.end);
+        for at in memchr::memchr_iter(b'[', &bytes[start..end]).map(|i| start + i) {
+            if bytes.get(at + 1) == Some(&b'^') {
+                let rest = &self.text[at + 2..];
+                let label_len = rest
+                    .find(|c: char| c == ']' || c.is_whitespace())
+                    .unwrap_or(0);
+                if label_len > 0 && rest[label_len..].starts_with(']') {
+                    let label = rest[..label_len].to_owned();
+                    self.undefined_footnote(
+                        label,
+                        at - self.offset..at + 3 + label_len - self.offset,
+                    );
+                }
+            } else if bytes.get(at + 1) == Some(&b'@') {
+                self.diagnostics.push(
+                    Diagnostic::at(self.path, self.text, at..at + 2, "unterminated citation".into())
+                        .with_help("close it with `]`; quoted words cannot contain `[` or `]`, and a citation must stay under 1,000 characters"),
+                );
+            }
+        }
+    }
+
+    fn heading_id(&mut self, text: &str) -> String {
+        let mut base = slug::slugify(text);
+        if base.is_empty() {
+            base = "section".to_owned();
+        }
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.heading_ids.insert(id.clone()) {
+            n += 1;
+            id = format!("{base}-{n}");
+        }
+        id
+    }
+}
+
+fn push_ref(html: &mut String, note: usize, site: &str) {
+    let number = note + 1;
+    let _ = write!(
+        html,
+        "<a id=\"{site}\" href=\"#note-{number}\" role=\"doc-noteref\" aria-label=\"Note {number}\">{number}</a>"
+    );
+}
+
+/// Backlink letters: a … z, then aa, ab, ….
+pub(crate) fn letter(index: usize) -> String {
+    let mut n = index;
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        if n < 26 {
+            break;
+        }
+        n = n / 26 - 1;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The span encoded in a placeholder URL made by the broken-link callback.
+fn parse_span(url: &str, prefix: &str) -> Range<usize> {
+    let rest = url.strip_prefix(prefix).unwrap_or_default();
+    let (a, b) = rest.split_once(':').unwrap_or(("0", "0"));
+    a.parse().unwrap_or(0)..b.parse().unwrap_or(0)
+}
+
+fn plain_text(events: &[Event<'_>]) -> String {
+    let mut text = String::new();
+    for e in events {
+        if let Event::Text(t) | Event::Code(t) = e {
+            text.push_str(t);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(markdown: &str) -> (Document, Vec<Diagnostic>) {
+        let text: Arc<str> = Arc::from(markdown);
+        let mut diags = Vec::new();
+        let d = render("t.md", &text, 0..text.len(), &mut diags);
+        (d, diags)
+    }
+
+    #[test]
+    fn citations_are_numbered_by_first_appearance_and_reused() {
+        let (d, diags) = doc("One.[@a \"x y\"] Two.[@b; @a \"x  y\"]\n\nThree.[@a]\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(d.notes.len(), 3);
+        assert_eq!(d.notes[0].sites, ["cite-1-a", "cite-1-b"]);
+        assert_eq!(d.notes[1].sites, ["cite-2-a"]);
+        assert_eq!(d.citations.len(), 4);
+        assert!(d.html.contains(
+            "<sup class=\"cite\"><a id=\"cite-2-a\" href=\"#note-2\" role=\"doc-noteref\" aria-label=\"Note 2\">2</a><span class=\"cite-sep\">,</span><a id=\"cite-1-b\""
+        ), "{}", d.html);
+        assert!(!d.html.contains("@a"));
+    }
+
+    #[test]
+    fn footnotes_share_the_numbering_and_may_cite() {
+        let (d, diags) = doc("A.[^n] B.[@s \"q r\"]\n\n[^n]: See.[@t \"u v\"]\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(d.notes.len(), 3);
+        match &d.notes[0].kind {
+            NoteKind::Footnote { html } => assert!(html.contains("href=\"#note-3\""), "{html}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&d.notes[2].kind, NoteKind::Citation { source, .. } if source == "t"));
+    }
+
+    #[test]
+    fn malformed_unterminated_and_undefined_are_located() {
+        let (_, diags) = doc("x [@a \"open] y\n\nz [@b \"q\n\nw[^nope]\n");
+        let got: Vec<(usize, usize, &str)> = diags
+            .iter()
+            .map(|d| (d.line, d.column, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, 7, "malformed citation: quoted words are never closed"),
+                (3, 3, "unterminated citation"),
+                (5, 2, "footnote `[^nope]` is not defined"),
+            ]
+        );
+    }
+
+    #[test]
+    fn code_is_not_scanned_for_citations() {
+        let (d, diags) = doc("`[@a` and\n\n```\n[@b \"x\n```\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(d.citations.is_empty());
+    }
+
+    #[test]
+    fn headings_get_unique_ids() {
+        let (d, _) = doc("## The call\n\n## The call\n\n### Sub {#own}\n");
+        let ids: Vec<&str> = d.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["the-call", "the-call-2", "own"]);
+        assert!(d.html.contains("<h2 id=\"the-call-2\">"), "{}", d.html);
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(letter(0), "a");
+        assert_eq!(letter(25), "z");
+        assert_eq!(letter(26), "aa");
+        assert_eq!(letter(27), "ab");
+    }
+}

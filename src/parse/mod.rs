@@ -1,0 +1,241 @@
+//! Stage 2, parse: bytes into typed content.
+//!
+//! In: [`Raw`]. Out: [`Parsed`] — the config, topics (front matter and
+//! rendered Markdown with numbered citations), sources (sidecar, paragraphs,
+//! quote index) and the templates, plus every problem found, reported into
+//! the diagnostics sink. Topics and sources are parsed in parallel; the
+//! result does not depend on thread timing (outputs keep discovery order).
+//!
+//! Nothing here knows whether a cited source exists or a quote matches: that
+//! is resolve's job, once every source is known.
+
+pub(crate) mod citation;
+pub(crate) mod markdown;
+pub(crate) mod paragraphs;
+pub(crate) mod source;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::frontmatter::{self, Date};
+use crate::load::{Raw, RawFile};
+use crate::render::templates::{self, Templates};
+pub(crate) use markdown::Document;
+pub(crate) use source::Source;
+
+/// A topic's front matter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TopicMeta {
+    pub title: String,
+    pub summary: String,
+    pub updated: Option<Date>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub people: Vec<String>,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub order: Option<i64>,
+    #[serde(default)]
+    pub draft: bool,
+    #[serde(default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A parsed topic note.
+#[derive(Debug)]
+pub(crate) struct Topic {
+    /// The file stem: the topic's URL segment.
+    pub slug: String,
+    /// Path relative to the root.
+    pub path: String,
+    /// The file's text, for locating resolve's errors.
+    pub text: Arc<str>,
+    /// Front matter.
+    pub meta: TopicMeta,
+    /// The rendered body and its notes.
+    pub doc: Document,
+}
+
+/// The home page's front matter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IndexMeta {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `content/index.md`, rendered.
+#[derive(Debug, Default)]
+pub(crate) struct IndexPage {
+    pub meta: IndexMeta,
+    pub html: String,
+}
+
+/// Everything parsed, ready to resolve.
+#[derive(Debug)]
+pub(crate) struct Parsed {
+    pub config: Config,
+    pub index: IndexPage,
+    pub topics: Vec<Topic>,
+    pub sources: Vec<Source>,
+    pub templates: Templates,
+    pub statics: Vec<(String, PathBuf)>,
+}
+
+/// Parses everything; problems go to `diagnostics`.
+pub(crate) fn parse(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
+    let config = parse_config(&raw.config, diagnostics);
+    let index = raw
+        .index
+        .as_ref()
+        .map(|f| parse_index(f, diagnostics))
+        .unwrap_or_default();
+    let results: Vec<(Option<Topic>, Vec<Diagnostic>)> =
+        raw.topics.par_iter().map(parse_topic).collect();
+    let mut topics = Vec::with_capacity(results.len());
+    for (topic, diags) in results {
+        diagnostics.extend(diags);
+        topics.extend(topic);
+    }
+    let mut source_diags = Vec::new();
+    let sources = source::parse_all(raw.sources, &mut source_diags);
+    diagnostics.extend(source_diags);
+    let templates = templates::load(raw.templates, diagnostics);
+    Parsed {
+        config,
+        index,
+        topics,
+        sources,
+        templates,
+        statics: raw.statics,
+    }
+}
+
+fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {
+    let fallback = || Config {
+        title: String::new(),
+        description: String::new(),
+        base_url: "/".into(),
+        language: "en".into(),
+        author: String::new(),
+    };
+    let text = match source::decode(file) {
+        Ok((text, _)) => Arc::<str>::from(text),
+        Err(d) => {
+            diagnostics.push(d);
+            return fallback();
+        }
+    };
+    Config::parse(&file.path, &text).unwrap_or_else(|d| {
+        diagnostics.push(d);
+        fallback()
+    })
+}
+
+fn parse_index(file: &RawFile, diagnostics: &mut Diagnostics) -> IndexPage {
+    let mut diags = Vec::new();
+    let page = (|| {
+        let text = Arc::<str>::from(source::decode(file).map_err(|d| diags.push(d)).ok()?.0);
+        let (meta, body) = match frontmatter::split(&text) {
+            Ok(Some(split)) => {
+                let meta = frontmatter::parse::<IndexMeta>(&file.path, &text, split.yaml)
+                    .map_err(|d| diags.push(d))
+                    .ok()?;
+                (meta, split.body)
+            }
+            Ok(None) => (IndexMeta::default(), 0..text.len()),
+            Err(span) => {
+                diags.push(unclosed(&file.path, &text, span));
+                return None;
+            }
+        };
+        let doc = markdown::render(&file.path, &text, body, &mut diags);
+        if let Some(c) = doc.citations.first() {
+            diags.push(
+                Diagnostic::at(
+                    &file.path,
+                    &text,
+                    c.span.clone(),
+                    "citations belong in topic notes, not on the home page".into(),
+                )
+                .with_help("move the claim into a topic under content/topics/"),
+            );
+        }
+        Some(IndexPage {
+            meta,
+            html: doc.html,
+        })
+    })();
+    diagnostics.extend(diags);
+    page.unwrap_or_default()
+}
+
+fn parse_topic(file: &RawFile) -> (Option<Topic>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let topic = parse_topic_into(file, &mut diags);
+    (topic, diags)
+}
+
+fn parse_topic_into(file: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<Topic> {
+    let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+    let slug = name.strip_suffix(".md").unwrap_or(name).to_owned();
+    if !citation::is_valid_id(&slug) {
+        diags.push(
+            Diagnostic::file(&file.path, format!("`{slug}` is not a valid topic name")).with_help(
+                "name topic files with lowercase letters, digits and hyphens, like `new-start.md`",
+            ),
+        );
+        return None;
+    }
+    let text = Arc::<str>::from(source::decode(file).map_err(|d| diags.push(d)).ok()?.0);
+    let split = match frontmatter::split(&text) {
+        Ok(Some(split)) => split,
+        Ok(None) => {
+            diags.push(
+                Diagnostic::at(&file.path, &text, 0..0, "topic has no front matter".into())
+                    .with_help(
+                        "start the file with `---`, then `title:` and `summary:`, then `---`",
+                    ),
+            );
+            return None;
+        }
+        Err(span) => {
+            diags.push(unclosed(&file.path, &text, span));
+            return None;
+        }
+    };
+    let meta = frontmatter::parse::<TopicMeta>(&file.path, &text, split.yaml.clone());
+    let meta = meta.map_err(|d| diags.push(d)).ok()?;
+    for (value, key) in [(&meta.title, "title"), (&meta.summary, "summary")] {
+        if value.trim().is_empty() {
+            let span = frontmatter::key_span(&text, split.yaml.clone(), key);
+            diags.push(Diagnostic::at(
+                &file.path,
+                &text,
+                span,
+                format!("`{key}` must not be empty"),
+            ));
+        }
+    }
+    let doc = markdown::render(&file.path, &text, split.body, diags);
+    Some(Topic {
+        slug,
+        path: file.path.clone(),
+        text,
+        meta,
+        doc,
+    })
+}
+
+fn unclosed(path: &str, text: &Arc<str>, span: std::ops::Range<usize>) -> Diagnostic {
+    Diagnostic::at(path, text, span, "front matter is never closed".into())
+        .with_help("end the front matter with a line `---`")
+}

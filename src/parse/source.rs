@@ -1,0 +1,210 @@
+//! Sources: a captured text (`<id>.txt`) and its sidecar (`<id>.yaml`).
+//!
+//! The text is evidence and is never changed: its raw bytes are kept for
+//! publishing and hashing, and only a decoded copy (byte-order mark
+//! stripped) is split into paragraphs. Invalid UTF-8 is an error that names
+//! the byte offset, since a capture that does not decode cannot be quoted.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::citation::is_valid_id;
+use super::paragraphs::{self, Paragraph};
+use crate::diagnostics::Diagnostic;
+use crate::frontmatter::{self, Date, WebUrl};
+use crate::load::RawFile;
+use crate::quote::SourceIndex;
+
+/// The sidecar's fields.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SourceMeta {
+    pub title: String,
+    pub publisher: String,
+    pub url: Option<WebUrl>,
+    pub archive: Option<WebUrl>,
+    pub published: Option<Date>,
+    pub retrieved: Option<Date>,
+    pub author: Option<String>,
+    pub language: Option<String>,
+    pub note: Option<String>,
+    pub derived_from: Option<String>,
+}
+
+/// A parsed source.
+#[derive(Debug)]
+pub(crate) struct Source {
+    /// The file stem shared by text and sidecar.
+    pub id: String,
+    /// Path of the text, relative to the root.
+    pub text_path: String,
+    /// Path of the sidecar, relative to the root.
+    pub sidecar_path: String,
+    /// The sidecar's text, for locating later errors in it.
+    pub sidecar_text: Arc<str>,
+    /// Sidecar fields.
+    pub meta: SourceMeta,
+    /// The text's bytes as captured.
+    pub raw: Vec<u8>,
+    /// SHA-256 of `raw`, lowercase hex.
+    pub sha256: String,
+    /// The text's paragraphs.
+    pub paragraphs: Vec<Paragraph>,
+    /// The paragraphs normalised for quote search.
+    pub index: SourceIndex,
+}
+
+/// Groups the files of `content/sources/` by stem and parses each pair.
+pub(crate) fn parse_all(files: Vec<RawFile>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Source> {
+    let mut pairs: BTreeMap<String, (Option<RawFile>, Option<RawFile>)> = BTreeMap::new();
+    for file in files {
+        let name = file
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&file.path)
+            .to_owned();
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
+        let slot = match ext {
+            "txt" => 0,
+            "yaml" => 1,
+            "yml" => {
+                diagnostics.push(
+                    Diagnostic::file(&file.path, "source sidecars end in `.yaml`".into())
+                        .with_help(format!("rename it to `{stem}.yaml`")),
+                );
+                continue;
+            }
+            _ => {
+                diagnostics.push(
+                    Diagnostic::file(
+                        &file.path,
+                        "not a source text (.txt) or sidecar (.yaml); ignored".into(),
+                    )
+                    .warning(),
+                );
+                continue;
+            }
+        };
+        let entry = pairs.entry(stem.to_owned()).or_default();
+        if slot == 0 {
+            entry.0 = Some(file)
+        } else {
+            entry.1 = Some(file)
+        }
+    }
+    let mut sources = Vec::with_capacity(pairs.len());
+    for (id, pair) in pairs {
+        match pair {
+            (Some(text), Some(sidecar)) => {
+                if let Some(source) = parse_pair(&id, text, sidecar, diagnostics) {
+                    sources.push(source);
+                }
+            }
+            (Some(text), None) => diagnostics.push(
+                Diagnostic::file(&text.path, format!("source `{id}` has no sidecar")).with_help(
+                    format!("create `{id}.yaml` with at least `title:` and `publisher:`"),
+                ),
+            ),
+            (None, Some(sidecar)) => diagnostics.push(Diagnostic::file(
+                &sidecar.path,
+                format!("sidecar has no source text: `{id}.txt` is missing"),
+            )),
+            (None, None) => {}
+        }
+    }
+    sources
+}
+
+fn parse_pair(
+    id: &str,
+    text: RawFile,
+    sidecar: RawFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Source> {
+    if !is_valid_id(id) {
+        diagnostics.push(
+            Diagnostic::file(&text.path, format!("`{id}` is not a valid source id"))
+                .with_help("name source files with lowercase letters, digits and hyphens, like `moscow-times-2021.txt`"),
+        );
+        return None;
+    }
+    let sidecar_text = match decode(&sidecar) {
+        Ok((s, _)) => Arc::<str>::from(s),
+        Err(d) => {
+            diagnostics.push(d);
+            return None;
+        }
+    };
+    let meta =
+        frontmatter::parse::<SourceMeta>(&sidecar.path, &sidecar_text, 0..sidecar_text.len());
+    let decoded = decode(&text);
+    let (meta, (body, bom)) = match (meta, decoded) {
+        (Ok(meta), Ok(decoded)) => (meta, decoded),
+        (meta, decoded) => {
+            diagnostics.extend(meta.err());
+            diagnostics.extend(decoded.err());
+            return None;
+        }
+    };
+    for (value, key) in [(&meta.title, "title"), (&meta.publisher, "publisher")] {
+        if value.trim().is_empty() {
+            let span = frontmatter::key_span(&sidecar_text, 0..sidecar_text.len(), key);
+            diagnostics.push(Diagnostic::at(
+                &sidecar.path,
+                &sidecar_text,
+                span,
+                format!("`{key}` must not be empty"),
+            ));
+        }
+    }
+    let paragraphs = paragraphs::split(body, bom);
+    let index = SourceIndex::new(&paragraphs);
+    let sha256 = hex(&Sha256::digest(&text.bytes));
+    Some(Source {
+        id: id.to_owned(),
+        text_path: text.path,
+        sidecar_path: sidecar.path,
+        sidecar_text,
+        meta,
+        raw: text.bytes,
+        sha256,
+        paragraphs,
+        index,
+    })
+}
+
+/// Decodes a file as UTF-8 without its byte-order mark; returns the text
+/// and the length of the mark that was stripped.
+pub(crate) fn decode(file: &RawFile) -> Result<(&str, usize), Diagnostic> {
+    let bom = if file.bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    std::str::from_utf8(&file.bytes[bom..])
+        .map(|s| (s, bom))
+        .map_err(|e| {
+            Diagnostic::file(
+                &file.path,
+                format!(
+                    "not valid UTF-8: invalid byte at offset {}",
+                    bom + e.valid_up_to()
+                ),
+            )
+            .with_help("save the file as UTF-8")
+        })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}

@@ -1,0 +1,187 @@
+//! `/dossier.json`: the whole dossier as data, for other tools.
+//!
+//! Every topic with its citations (where each sits in the note's file, which
+//! note and passage it points at), every source with its cited passages as
+//! byte ranges of the raw capture. The schema is documented in the README;
+//! `version` changes when a field changes meaning.
+
+use serde::Serialize;
+
+use super::views::Links;
+use crate::diagnostics::line_column;
+use crate::resolve::{Dossier, NoteTarget};
+
+#[derive(Serialize)]
+struct Export<'a> {
+    version: u32,
+    title: &'a str,
+    base_url: &'a str,
+    topics: Vec<TopicExport<'a>>,
+    sources: Vec<SourceExport<'a>>,
+}
+
+#[derive(Serialize)]
+struct TopicExport<'a> {
+    slug: &'a str,
+    title: &'a str,
+    summary: &'a str,
+    url: String,
+    file: &'a str,
+    updated: Option<String>,
+    tags: &'a [String],
+    people: &'a [String],
+    aliases: &'a [String],
+    citations: Vec<CitationExport<'a>>,
+}
+
+#[derive(Serialize)]
+struct CitationExport<'a> {
+    note: usize,
+    anchor: &'a str,
+    source: &'a str,
+    words: Option<&'a str>,
+    passage: Option<&'a str>,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct SourceExport<'a> {
+    id: &'a str,
+    title: &'a str,
+    publisher: &'a str,
+    author: Option<&'a str>,
+    url: Option<&'a str>,
+    archive: Option<&'a str>,
+    published: Option<String>,
+    retrieved: Option<String>,
+    language: Option<&'a str>,
+    derived_from: Option<&'a str>,
+    file: &'a str,
+    page_url: String,
+    text_url: String,
+    sha256: &'a str,
+    bytes: usize,
+    paragraphs: usize,
+    passages: Vec<PassageExport<'a>>,
+}
+
+#[derive(Serialize)]
+struct PassageExport<'a> {
+    id: &'a str,
+    paragraph: usize,
+    start: usize,
+    end: usize,
+    words: &'a str,
+    cited_by: Vec<CiterExport<'a>>,
+}
+
+#[derive(Serialize)]
+struct CiterExport<'a> {
+    topic: &'a str,
+    note: usize,
+    anchors: &'a [String],
+}
+
+/// Serialises the dossier (pretty-printed, stable key order).
+pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
+    let topics = d
+        .topics
+        .iter()
+        .map(|t| {
+            let doc = &t.topic.doc;
+            let citations = doc
+                .citations
+                .iter()
+                .map(|c| {
+                    let note = &t.notes[c.note];
+                    let passage = match note.target {
+                        NoteTarget::Passage { source, passage } => {
+                            Some(d.sources[source].passages[passage].id.as_str())
+                        }
+                        _ => None,
+                    };
+                    let (line, column) = line_column(&t.topic.text, c.span.start);
+                    CitationExport {
+                        note: c.note + 1,
+                        anchor: &c.anchor,
+                        source: &c.source,
+                        words: c.words.as_deref(),
+                        passage,
+                        line,
+                        column,
+                    }
+                })
+                .collect();
+            let meta = &t.topic.meta;
+            TopicExport {
+                slug: &t.topic.slug,
+                title: &meta.title,
+                summary: &meta.summary,
+                url: links.topic(&t.topic.slug),
+                file: &t.topic.path,
+                updated: meta.updated.map(|u| u.iso()),
+                tags: &meta.tags,
+                people: &meta.people,
+                aliases: &meta.aliases,
+                citations,
+            }
+        })
+        .collect();
+    let sources = d
+        .sources
+        .iter()
+        .map(|s| {
+            let meta = &s.source.meta;
+            let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
+            passages.sort_by(|a, b| a.found.cmp(&b.found));
+            SourceExport {
+                id: &s.source.id,
+                title: &meta.title,
+                publisher: &meta.publisher,
+                author: meta.author.as_deref(),
+                url: meta.url.as_ref().map(|u| u.0.as_str()),
+                archive: meta.archive.as_ref().map(|u| u.0.as_str()),
+                published: meta.published.map(|p| p.iso()),
+                retrieved: meta.retrieved.map(|p| p.iso()),
+                language: meta.language.as_deref(),
+                derived_from: meta.derived_from.as_deref(),
+                file: &s.source.text_path,
+                page_url: links.source(&s.source.id),
+                text_url: links.raw(&s.source.id),
+                sha256: &s.source.sha256,
+                bytes: s.source.raw.len(),
+                paragraphs: s.source.paragraphs.len(),
+                passages: passages
+                    .into_iter()
+                    .map(|p| PassageExport {
+                        id: &p.id,
+                        paragraph: p.found.paragraph + 1,
+                        start: p.raw.start,
+                        end: p.raw.end,
+                        words: &p.words,
+                        cited_by: p
+                            .backlinks
+                            .iter()
+                            .map(|b| CiterExport {
+                                topic: &d.topics[b.topic].topic.slug,
+                                note: b.note,
+                                anchors: &b.sites,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let export = Export {
+        version: 1,
+        title: &d.config.title,
+        base_url: &d.config.base_url,
+        topics,
+        sources,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&export).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}

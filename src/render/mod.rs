@@ -1,0 +1,435 @@
+//! Stage 4, render: the dossier as files.
+//!
+//! In: a [`Dossier`] whose citations all resolved. Out: a list of
+//! [`Output`]s (a relative path and its bytes), sorted by path. Pages are
+//! rendered in parallel through the one [`Templates`] instance parsed in the
+//! parse stage; each page gets a small view struct (see [`views`]), never a
+//! copy of the whole dossier.
+//!
+//! Template errors (an override that uses a missing variable, say) are
+//! reported as diagnostics naming the template.
+
+mod json;
+pub(crate) mod passages;
+pub(crate) mod templates;
+pub(crate) mod views;
+
+use std::path::PathBuf;
+
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use pulldown_cmark::{Event, Parser, Tag};
+use rayon::prelude::*;
+use serde::Serialize;
+use tera::Context;
+
+use crate::diagnostics::Diagnostic;
+use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
+use passages::CitedIn;
+use templates::Templates;
+use views::*;
+
+/// One file of the site.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Output {
+    /// Path relative to the output folder, `/`-separated.
+    pub path: String,
+    pub contents: Contents,
+}
+
+/// A file's contents: bytes made by the build, or a file to copy.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Contents {
+    Bytes(Vec<u8>),
+    Copy(PathBuf),
+}
+
+/// Default static files, as shipped in the repository's `static/`.
+const STATIC_DEFAULTS: &[(&str, &[u8])] = &[
+    ("style.css", include_bytes!("../../static/style.css")),
+    ("dossier.js", include_bytes!("../../static/dossier.js")),
+    ("favicon.svg", include_bytes!("../../static/favicon.svg")),
+];
+
+/// Renders every page of the site.
+pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Diagnostic>> {
+    let links = Links { base: base_path };
+    let site = SiteView::new(&d.config, base_path);
+    let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
+        let mut ctx = Context::new();
+        ctx.insert("site", &site);
+        ctx.insert("page_kind", kind);
+        ctx.insert("page_title", title);
+        ctx.insert(
+            "canonical",
+            &format!("{}{}", d.config.base_url, canonical_path(&path)),
+        );
+        view.insert_into(&mut ctx);
+        render_template(&d.templates, template, &ctx).map(|html| Output {
+            path,
+            contents: Contents::Bytes(html.into_bytes()),
+        })
+    };
+
+    let mut jobs: Vec<Result<Output, Diagnostic>> = Vec::new();
+    let index = index_view(d, &links);
+    jobs.push(page(
+        "index.html",
+        "index.html".into(),
+        "index",
+        &d.config.title,
+        &index,
+    ));
+    let not_found = NotFound {
+        home: links.base.to_owned(),
+    };
+    jobs.push(page(
+        "404.html",
+        "404.html".into(),
+        "404",
+        "Page not found",
+        &not_found,
+    ));
+
+    let topic_pages: Vec<Result<Output, Diagnostic>> = d
+        .topics
+        .par_iter()
+        .map(|t| {
+            let view = topic_view(d, t, &links);
+            page(
+                "topic.html",
+                format!("topics/{}/index.html", t.topic.slug),
+                "topic",
+                &t.topic.meta.title,
+                &view,
+            )
+        })
+        .collect();
+    jobs.extend(topic_pages);
+    let source_pages: Vec<Result<Output, Diagnostic>> = d
+        .sources
+        .par_iter()
+        .map(|s| {
+            let view = source_view(d, s, &links);
+            page(
+                "source.html",
+                format!("sources/{}/index.html", s.source.id),
+                "source",
+                &s.source.meta.title,
+                &view,
+            )
+        })
+        .collect();
+    jobs.extend(source_pages);
+
+    let mut outputs = Vec::new();
+    let mut errors = Vec::new();
+    for job in jobs {
+        match job {
+            Ok(o) => outputs.push(o),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        errors.dedup_by(|a, b| a.message == b.message);
+        return Err(errors);
+    }
+    for s in &d.sources {
+        outputs.push(Output {
+            path: format!("sources/{}.txt", s.source.id),
+            contents: Contents::Bytes(s.source.raw.clone()),
+        });
+    }
+    outputs.push(Output {
+        path: "dossier.json".into(),
+        contents: Contents::Bytes(json::export(d, &links)),
+    });
+    for (name, bytes) in STATIC_DEFAULTS {
+        if !d.statics.iter().any(|(n, _)| n == name) {
+            outputs.push(Output {
+                path: (*name).to_owned(),
+                contents: Contents::Bytes(bytes.to_vec()),
+            });
+        }
+    }
+    for (name, path) in &d.statics {
+        outputs.push(Output {
+            path: name.clone(),
+            contents: Contents::Copy(path.clone()),
+        });
+    }
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(outputs)
+}
+
+/// Lets one closure insert any page's view as `page`.
+trait ViewValue: Sync {
+    fn insert_into(&self, ctx: &mut Context);
+}
+
+impl<T: Serialize + Sync> ViewValue for T {
+    fn insert_into(&self, ctx: &mut Context) {
+        ctx.insert("page", self);
+    }
+}
+
+#[derive(Serialize)]
+struct NotFound {
+    home: String,
+}
+
+fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
+    tera.render(name, ctx)
+        .map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
+}
+
+/// `topics/x/index.html` is served as `topics/x/`.
+fn canonical_path(path: &str) -> &str {
+    path.strip_suffix("index.html").unwrap_or(path)
+}
+
+fn index_view<'a>(d: &'a Dossier, links: &Links<'_>) -> IndexView<'a> {
+    IndexView {
+        title: d.index.meta.title.as_deref().unwrap_or(&d.config.title),
+        intro_html: &d.index.html,
+        topics: d.topics.iter().map(|t| topic_card(d, t, links)).collect(),
+        sources: d.sources.iter().map(|s| source_card(d, s, links)).collect(),
+        extra: &d.index.meta.extra,
+    }
+}
+
+fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> TopicView<'a> {
+    let meta = &t.topic.meta;
+    let notes = t
+        .notes
+        .iter()
+        .enumerate()
+        .map(|(i, note)| {
+            let number = i + 1;
+            let backlinks = note
+                .sites
+                .iter()
+                .enumerate()
+                .map(|(k, site)| BacklinkView {
+                    href: format!("#{site}"),
+                    label: crate::parse::markdown::letter(k),
+                })
+                .collect();
+            let mut view = NoteView {
+                number,
+                id: format!("note-{number}"),
+                kind: "footnote",
+                html: None,
+                words: None,
+                source: None,
+                passage_url: None,
+                original_url: None,
+                archive_url: None,
+                backlinks,
+            };
+            match &note.target {
+                NoteTarget::Footnote { html } => view.html = Some(html),
+                NoteTarget::Source { source } => {
+                    let s = &d.sources[*source];
+                    view.kind = "source";
+                    view.source = Some(source_card(d, s, links));
+                    view.original_url = s.source.meta.url.as_ref().map(|u| u.0.clone());
+                    view.archive_url = s.source.meta.archive.as_ref().map(|u| u.0.as_str());
+                }
+                NoteTarget::Passage { source, passage } => {
+                    let s = &d.sources[*source];
+                    let p = &s.passages[*passage];
+                    view.kind = "passage";
+                    view.words = Some(&p.words);
+                    view.source = Some(source_card(d, s, links));
+                    view.passage_url = Some(format!("{}#{}", links.source(&s.source.id), p.id));
+                    view.original_url = s
+                        .source
+                        .meta
+                        .url
+                        .as_ref()
+                        .map(|u| text_fragment(&u.0, &p.words));
+                    view.archive_url = s.source.meta.archive.as_ref().map(|u| u.0.as_str());
+                }
+            }
+            view
+        })
+        .collect();
+    TopicView {
+        slug: &t.topic.slug,
+        title: &meta.title,
+        summary: &meta.summary,
+        updated: meta.updated.map(|u| u.long()),
+        updated_iso: meta.updated.map(|u| u.iso()),
+        tags: &meta.tags,
+        people: &meta.people,
+        aliases: &meta.aliases,
+        url: links.topic(&t.topic.slug),
+        body_html: &t.topic.doc.html,
+        headings: &t.topic.doc.headings,
+        notes,
+        sources: cited_sources(d, t)
+            .into_iter()
+            .map(|s| source_card(d, &d.sources[s], links))
+            .collect(),
+        citation_count: t.topic.doc.citations.len(),
+        extra: &meta.extra,
+    }
+}
+
+fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> SourceView<'a> {
+    let meta = &s.source.meta;
+    let mut by_paragraph: Vec<Vec<usize>> = vec![Vec::new(); s.source.paragraphs.len()];
+    for (i, p) in s.passages.iter().enumerate() {
+        by_paragraph[p.found.paragraph].push(i);
+    }
+    let paragraphs = s
+        .source
+        .paragraphs
+        .iter()
+        .zip(by_paragraph)
+        .enumerate()
+        .map(|(n, (para, mut cited))| {
+            cited.sort_by(|&a, &b| s.passages[a].found.cmp(&s.passages[b].found));
+            let passages: Vec<_> = cited.iter().map(|&i| &s.passages[i]).collect();
+            let cited_in: Vec<Vec<CitedIn>> = passages
+                .iter()
+                .map(|p| {
+                    p.backlinks
+                        .iter()
+                        .map(|b| {
+                            let topic = &d.topics[b.topic].topic;
+                            let page = links.topic(&topic.slug);
+                            CitedIn {
+                                title: topic.meta.title.clone(),
+                                hrefs: b
+                                    .sites
+                                    .iter()
+                                    .map(|site| format!("{page}#{site}"))
+                                    .collect(),
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            ParagraphView {
+                number: n + 1,
+                id: format!("p-{}", n + 1),
+                bullet: para.bullet,
+                html: passages::mark(&para.text, &passages, &cited_in),
+                cited: !passages.is_empty(),
+            }
+        })
+        .collect();
+    let whole_citers = s
+        .citers
+        .iter()
+        .map(|b| {
+            let topic = &d.topics[b.topic].topic;
+            LinkView {
+                title: &topic.meta.title,
+                url: format!("{}#{}", links.topic(&topic.slug), b.sites[0]),
+            }
+        })
+        .collect();
+    SourceView {
+        card: source_card(d, s, links),
+        author: meta.author.as_deref(),
+        retrieved: meta.retrieved.map(|r| r.long()),
+        retrieved_iso: meta.retrieved.map(|r| r.iso()),
+        archive_url: meta.archive.as_ref().map(|u| u.0.as_str()),
+        language: meta.language.as_deref(),
+        note_html: meta.note.as_deref().map(untrusted_markdown),
+        sha256: &s.source.sha256,
+        raw_url: links.raw(&s.source.id),
+        raw_bytes: s.source.raw.len(),
+        paragraphs,
+        whole_citers,
+        passage_count: s.passages.len(),
+    }
+}
+
+/// Markdown from an untrusted sidecar: raw HTML is shown as text and links
+/// other than http(s) lose their target.
+pub(crate) fn untrusted_markdown(markdown: &str) -> String {
+    let events = Parser::new(markdown).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            let safe = dest_url.starts_with("https://") || dest_url.starts_with("http://");
+            let dest_url = if safe { dest_url } else { "".into() };
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            })
+        }
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => {
+            let _ = (dest_url, link_type, id);
+            Event::Text(title)
+        }
+        Event::End(pulldown_cmark::TagEnd::Image) => Event::Text("".into()),
+        e => e,
+    });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    html
+}
+
+/// The original URL with a text fragment that scrolls to the quoted words
+/// (`#:~:text=start,end` for long quotes).
+pub(crate) fn text_fragment(url: &str, words: &str) -> String {
+    let base = url.split('#').next().unwrap_or(url);
+    let first_piece = words.split("...").next().unwrap_or(words).trim();
+    let all: Vec<&str> = first_piece.split(' ').filter(|w| !w.is_empty()).collect();
+    let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+    let directive = if all.len() <= 8 {
+        enc(&all.join(" "))
+    } else {
+        format!(
+            "{},{}",
+            enc(&all[..4].join(" ")),
+            enc(&all[all.len() - 4..].join(" "))
+        )
+    };
+    format!("{base}#:~:text={directive}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_fragments_encode_and_shorten() {
+        assert_eq!(
+            text_fragment("https://x.org/a#top", "extended by five-year"),
+            "https://x.org/a#:~:text=extended%20by%20five%2Dyear"
+        );
+        assert_eq!(
+            text_fragment(
+                "https://x.org/a",
+                "one two three four five six seven eight nine"
+            ),
+            "https://x.org/a#:~:text=one%20two%20three%20four,six%20seven%20eight%20nine"
+        );
+    }
+
+    #[test]
+    fn untrusted_markdown_is_inert() {
+        let html =
+            untrusted_markdown("Hi <script>alert(1)</script> [x](javascript:alert(1)) **ok**");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("<strong>ok</strong>"));
+    }
+}

@@ -1,0 +1,159 @@
+//! A source paragraph as HTML, with its cited passages marked.
+//!
+//! Passages may overlap (two notes quoting overlapping words) and may be
+//! split by `...` into pieces. The paragraph is cut at every piece boundary;
+//! each cut covered by some piece becomes a `<mark>`, and the first cut of a
+//! passage carries its anchor id (`q-…`). After a passage's last piece come
+//! the links back to each topic that cites it: "cited in New START ↩".
+//! All source text is escaped: it is untrusted.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::templates::escape as escape_html;
+
+use crate::resolve::Passage;
+
+/// One link back from a passage to a citing place.
+#[derive(Debug)]
+pub(crate) struct CitedIn {
+    /// The citing topic's title.
+    pub title: String,
+    /// Links to each citing place of that note, first one first.
+    pub hrefs: Vec<String>,
+}
+
+/// Renders a paragraph's text with `passages` (all in this paragraph)
+/// marked; `cited_in[i]` are the backlinks of `passages[i]`.
+pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>]) -> String {
+    let mut cuts: BTreeSet<usize> = BTreeSet::from([0, text.len()]);
+    for p in passages {
+        for r in &p.found.ranges {
+            cuts.insert(r.start);
+            cuts.insert(r.end);
+        }
+    }
+    let cuts: Vec<usize> = cuts.into_iter().collect();
+    let mut html = String::with_capacity(text.len() * 2);
+    let mut anchored = vec![false; passages.len()];
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        let covering: Vec<usize> = (0..passages.len())
+            .filter(|&i| {
+                passages[i]
+                    .found
+                    .ranges
+                    .iter()
+                    .any(|r| r.start <= a && b <= r.end)
+            })
+            .collect();
+        let segment = escape_html(&text[a..b]);
+        if covering.is_empty() {
+            html.push_str(&segment);
+        } else {
+            let mut ids = Vec::new();
+            for &i in &covering {
+                if !anchored[i] {
+                    anchored[i] = true;
+                    ids.push(passages[i].id.as_str());
+                }
+            }
+            // One element can carry one id; extra passages starting here get
+            // an empty anchor of their own just before.
+            for extra in ids.iter().skip(1) {
+                let _ = write!(html, "<span id=\"{extra}\" class=\"q-anchor\"></span>");
+            }
+            let data: Vec<&str> = covering.iter().map(|&i| passages[i].id.as_str()).collect();
+            match ids.first() {
+                Some(id) => {
+                    let _ = write!(html, "<mark id=\"{id}\" data-q=\"{}\">", data.join(" "));
+                }
+                None => {
+                    let _ = write!(html, "<mark data-q=\"{}\">", data.join(" "));
+                }
+            }
+            html.push_str(&segment);
+            html.push_str("</mark>");
+        }
+        for (i, p) in passages.iter().enumerate() {
+            if p.found.ranges.last().is_some_and(|r| r.end == b) {
+                push_cited_in(&mut html, &cited_in[i]);
+            }
+        }
+    }
+    html
+}
+
+fn push_cited_in(html: &mut String, cited_in: &[CitedIn]) {
+    html.push_str("<span class=\"cited-in\">cited in ");
+    for (n, c) in cited_in.iter().enumerate() {
+        if n > 0 {
+            html.push_str(", ");
+        }
+        let title = escape_html(&c.title);
+        for (k, href) in c.hrefs.iter().enumerate() {
+            if k == 0 {
+                let _ = write!(html, "<a href=\"{href}\">{title}&nbsp;↩</a>");
+            } else {
+                let letter = crate::parse::markdown::letter(k);
+                let _ = write!(
+                    html,
+                    " <a href=\"{href}\" aria-label=\"{title}, citation {letter}\">{letter}</a>"
+                );
+            }
+        }
+    }
+    html.push_str("</span>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quote::QuoteMatch;
+
+    fn passage(id: &str, ranges: &[(usize, usize)]) -> Passage {
+        Passage {
+            id: id.into(),
+            found: QuoteMatch {
+                paragraph: 0,
+                ranges: ranges.iter().map(|&(a, b)| a..b).collect(),
+            },
+            words: String::new(),
+            raw: 0..0,
+            backlinks: Vec::new(),
+        }
+    }
+
+    fn cited(title: &str) -> Vec<CitedIn> {
+        vec![CitedIn {
+            title: title.into(),
+            hrefs: vec!["/t/#cite-1-a".into()],
+        }]
+    }
+
+    #[test]
+    fn marks_escape_and_link_back() {
+        let p = passage("q-1-4-9", &[(4, 9)]);
+        let html = mark("say <b>it</b> now", &[&p], &[cited("A & B")]);
+        assert_eq!(
+            html,
+            "say <mark id=\"q-1-4-9\" data-q=\"q-1-4-9\">&lt;b&gt;it</mark><span class=\"cited-in\">cited in <a href=\"/t/#cite-1-a\">A &amp; B&nbsp;↩</a></span>&lt;/b&gt; now"
+        );
+    }
+
+    #[test]
+    fn overlapping_and_elided_passages() {
+        let a = passage("qa", &[(0, 5)]);
+        let b = passage("qb", &[(2, 4), (6, 8)]);
+        let html = mark("abcdefghij", &[&a, &b], &[cited("A"), cited("B")]);
+        assert_eq!(html.matches("<mark").count(), 4, "{html}");
+        assert!(
+            html.starts_with(
+                "<mark id=\"qa\" data-q=\"qa\">ab</mark><mark id=\"qb\" data-q=\"qa qb\">cd</mark>"
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("class=\"cited-in\"").count(), 2);
+        assert!(html.ends_with("<mark data-q=\"qb\">gh</mark><span class=\"cited-in\">cited in <a href=\"/t/#cite-1-a\">B&nbsp;↩</a></span>ij"), "{html}");
+    }
+}

@@ -1,0 +1,92 @@
+//! The tera templates: defaults built into the binary, overridden by the
+//! root's own `templates/` file by file.
+//!
+//! All templates are parsed once, together (tera needs every parent of an
+//! `{% extends %}` at once), in the parse stage, so a broken template is
+//! reported with the content errors instead of failing halfway through a
+//! render. Autoescaping is on for `.html` and `.xml` names.
+
+use std::error::Error as _;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::load::RawFile;
+
+/// The parsed templates.
+pub(crate) type Templates = tera::Tera;
+
+/// Default templates, as shipped in the repository's `templates/`.
+pub(crate) const DEFAULTS: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("index.html", include_str!("../../templates/index.html")),
+    ("topic.html", include_str!("../../templates/topic.html")),
+    ("source.html", include_str!("../../templates/source.html")),
+    ("404.html", include_str!("../../templates/404.html")),
+    ("macros.html", include_str!("../../templates/macros.html")),
+];
+
+/// Parses the defaults and the root's overrides.
+pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -> Templates {
+    let mut sources: Vec<(String, String)> = DEFAULTS
+        .iter()
+        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+        .collect();
+    for (name, file) in own {
+        match String::from_utf8(file.bytes) {
+            Ok(text) => match sources.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = text,
+                None => sources.push((name, text)),
+            },
+            Err(e) => diagnostics.push(Diagnostic::file(
+                &file.path,
+                format!(
+                    "not valid UTF-8: invalid byte at offset {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            )),
+        }
+    }
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(escape);
+    if let Err(e) = tera.add_raw_templates(sources.clone()) {
+        diagnostics.push(Diagnostic::file("templates/", error_chain(&e)));
+        // Fall back to the defaults alone so later stages can still run.
+        let mut fallback = tera::Tera::default();
+        fallback.autoescape_on(vec![".html", ".xml"]);
+        fallback.set_escape_fn(escape);
+        let _ = fallback.add_raw_templates(DEFAULTS.iter().copied());
+        return fallback;
+    }
+    tera
+}
+
+/// Escapes the five characters that matter in HTML text and attribute
+/// values. tera's default also escapes `/`, which makes every URL in the
+/// output unreadable (`&#x2F;topics&#x2F;`) for no safety gain.
+pub(crate) fn escape(input: &str) -> String {
+    let mut out = String::with_capacity(input.len() + input.len() / 8);
+    for c in input.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// tera puts the useful part of a message (line, column, what was
+/// expected) in the error's sources.
+pub(crate) fn error_chain(e: &tera::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}

@@ -1,0 +1,253 @@
+//! What the templates see: one serialisable view per page kind.
+//!
+//! Views borrow from the [`Dossier`] where they can and carry ready-made
+//! URLs (already prefixed with the base path), so templates never build
+//! links themselves and a sub-path deployment cannot break them.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::parse::markdown::Heading;
+use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
+
+/// Site-wide values, available to every template as `site`.
+#[derive(Serialize)]
+pub(crate) struct SiteView<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub base_url: &'a str,
+    /// Prefix of every internal link: `/` or `/sub/path/`.
+    pub base_path: &'a str,
+    pub language: &'a str,
+    pub author: &'a str,
+}
+
+impl<'a> SiteView<'a> {
+    pub(crate) fn new(config: &'a Config, base_path: &'a str) -> Self {
+        SiteView {
+            title: &config.title,
+            description: &config.description,
+            base_url: &config.base_url,
+            base_path,
+            language: &config.language,
+            author: &config.author,
+        }
+    }
+}
+
+/// A link with its text.
+#[derive(Serialize)]
+pub(crate) struct LinkView<'a> {
+    pub title: &'a str,
+    pub url: String,
+}
+
+/// A topic as listed on the home page.
+#[derive(Serialize)]
+pub(crate) struct TopicCard<'a> {
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub url: String,
+    pub citations: usize,
+    pub sources: usize,
+    pub updated: Option<String>,
+    pub updated_iso: Option<String>,
+}
+
+/// A source as listed on the home page and in a topic.
+#[derive(Serialize)]
+pub(crate) struct SourceCard<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub publisher: &'a str,
+    pub published: Option<String>,
+    pub published_iso: Option<String>,
+    pub url: String,
+    pub original_url: Option<&'a str>,
+    pub cited_by: Vec<LinkView<'a>>,
+    pub citations: usize,
+    pub derived_from: Option<LinkView<'a>>,
+}
+
+/// `index.html`.
+#[derive(Serialize)]
+pub(crate) struct IndexView<'a> {
+    pub title: &'a str,
+    pub intro_html: &'a str,
+    pub topics: Vec<TopicCard<'a>>,
+    pub sources: Vec<SourceCard<'a>>,
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// One entry of "Notes and sources".
+#[derive(Serialize)]
+pub(crate) struct NoteView<'a> {
+    pub number: usize,
+    pub id: String,
+    /// `passage`, `source` or `footnote`.
+    pub kind: &'static str,
+    /// A footnote's rendered text.
+    pub html: Option<&'a str>,
+    /// The quoted words, normalised.
+    pub words: Option<&'a str>,
+    pub source: Option<SourceCard<'a>>,
+    /// The marked passage on the source page.
+    pub passage_url: Option<String>,
+    /// The original article, scrolled to the words where browsers support it.
+    pub original_url: Option<String>,
+    pub archive_url: Option<&'a str>,
+    pub backlinks: Vec<BacklinkView>,
+}
+
+/// A link from a note back to a place that cites it.
+#[derive(Serialize)]
+pub(crate) struct BacklinkView {
+    pub href: String,
+    pub label: String,
+}
+
+/// `topics/<slug>/index.html`.
+#[derive(Serialize)]
+pub(crate) struct TopicView<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub updated: Option<String>,
+    pub updated_iso: Option<String>,
+    pub tags: &'a [String],
+    pub people: &'a [String],
+    pub aliases: &'a [String],
+    pub url: String,
+    pub body_html: &'a str,
+    pub headings: &'a [Heading],
+    pub notes: Vec<NoteView<'a>>,
+    pub sources: Vec<SourceCard<'a>>,
+    pub citation_count: usize,
+    pub extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// One paragraph of a source page.
+#[derive(Serialize)]
+pub(crate) struct ParagraphView {
+    pub number: usize,
+    pub id: String,
+    pub bullet: bool,
+    pub html: String,
+    pub cited: bool,
+}
+
+/// `sources/<id>/index.html`.
+#[derive(Serialize)]
+pub(crate) struct SourceView<'a> {
+    pub card: SourceCard<'a>,
+    pub author: Option<&'a str>,
+    pub retrieved: Option<String>,
+    pub retrieved_iso: Option<String>,
+    pub archive_url: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub note_html: Option<String>,
+    pub sha256: &'a str,
+    pub raw_url: String,
+    pub raw_bytes: usize,
+    pub paragraphs: Vec<ParagraphView>,
+    /// Topics citing the whole source rather than a passage.
+    pub whole_citers: Vec<LinkView<'a>>,
+    pub passage_count: usize,
+}
+
+/// Builds links for one build (fixed base path).
+pub(crate) struct Links<'a> {
+    pub base: &'a str,
+}
+
+impl Links<'_> {
+    pub(crate) fn topic(&self, slug: &str) -> String {
+        format!("{}topics/{slug}/", self.base)
+    }
+
+    pub(crate) fn source(&self, id: &str) -> String {
+        format!("{}sources/{id}/", self.base)
+    }
+
+    pub(crate) fn raw(&self, id: &str) -> String {
+        format!("{}sources/{id}.txt", self.base)
+    }
+}
+
+pub(crate) fn topic_card<'a>(
+    d: &'a Dossier,
+    t: &'a ResolvedTopic,
+    links: &Links<'_>,
+) -> TopicCard<'a> {
+    let meta = &t.topic.meta;
+    TopicCard {
+        title: &meta.title,
+        summary: &meta.summary,
+        url: links.topic(&t.topic.slug),
+        citations: t.topic.doc.citations.len(),
+        sources: cited_sources(d, t).len(),
+        updated: meta.updated.map(|u| u.long()),
+        updated_iso: meta.updated.map(|u| u.iso()),
+    }
+}
+
+/// Indices of the sources a topic cites, in id order, without repeats.
+pub(crate) fn cited_sources(_d: &Dossier, t: &ResolvedTopic) -> Vec<usize> {
+    let mut ids: Vec<usize> = t
+        .notes
+        .iter()
+        .filter_map(|n| match n.target {
+            NoteTarget::Passage { source, .. } | NoteTarget::Source { source } => Some(source),
+            NoteTarget::Footnote { .. } => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+pub(crate) fn source_card<'a>(
+    d: &'a Dossier,
+    s: &'a ResolvedSource,
+    links: &Links<'_>,
+) -> SourceCard<'a> {
+    let meta = &s.source.meta;
+    let mut citing: Vec<usize> = s
+        .passages
+        .iter()
+        .flat_map(|p| p.backlinks.iter().map(|b| b.topic))
+        .chain(s.citers.iter().map(|b| b.topic))
+        .collect();
+    citing.sort_unstable();
+    citing.dedup();
+    let derived_from = meta.derived_from.as_deref().and_then(|id| {
+        d.sources
+            .iter()
+            .find(|o| o.source.id == id)
+            .map(|o| LinkView {
+                title: &o.source.meta.title,
+                url: links.source(id),
+            })
+    });
+    SourceCard {
+        id: &s.source.id,
+        title: &meta.title,
+        publisher: &meta.publisher,
+        published: meta.published.map(|p| p.long()),
+        published_iso: meta.published.map(|p| p.iso()),
+        url: links.source(&s.source.id),
+        original_url: meta.url.as_ref().map(|u| u.0.as_str()),
+        cited_by: citing
+            .into_iter()
+            .map(|t| {
+                let topic = &d.topics[t].topic;
+                LinkView {
+                    title: &topic.meta.title,
+                    url: links.topic(&topic.slug),
+                }
+            })
+            .collect(),
+        citations: s.citation_count,
+        derived_from,
+    }
+}

@@ -1,0 +1,337 @@
+//! Stage 3, resolve: every citation checked against its source.
+//!
+//! In: [`Parsed`]. Out: [`Dossier`] — topics whose notes point at verified
+//! passages, and sources whose passages know every place that cites them
+//! (the backlinks of the source pages). Errors: an unknown source id, a
+//! quote that is not in its source (with the closest passage as help), a
+//! `derived_from` naming no source.
+//!
+//! A passage is identified by where it lies (paragraph and byte ranges), so
+//! two topics quoting the same words share one `<mark>` on the source page.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::frontmatter;
+use crate::parse::markdown::NoteKind;
+use crate::parse::{IndexPage, Parsed, Source, Topic};
+use crate::quote::QuoteMatch;
+use crate::render::templates::Templates;
+
+/// The verified dossier, ready to render.
+#[derive(Debug)]
+pub(crate) struct Dossier {
+    pub config: crate::config::Config,
+    pub index: IndexPage,
+    /// Topics in reading order (`order`, then title).
+    pub topics: Vec<ResolvedTopic>,
+    /// Sources sorted by id.
+    pub sources: Vec<ResolvedSource>,
+    pub templates: Templates,
+    pub statics: Vec<(String, std::path::PathBuf)>,
+}
+
+/// A topic with its notes resolved.
+#[derive(Debug)]
+pub(crate) struct ResolvedTopic {
+    pub topic: Topic,
+    /// Notes in number order.
+    pub notes: Vec<ResolvedNote>,
+}
+
+/// What one note points at.
+#[derive(Debug)]
+pub(crate) enum NoteTarget {
+    /// A verified passage: `sources[source].passages[passage]`.
+    Passage { source: usize, passage: usize },
+    /// A whole source.
+    Source { source: usize },
+    /// An ordinary footnote, already rendered.
+    Footnote { html: String },
+}
+
+/// A resolved note and the places that refer to it.
+#[derive(Debug)]
+pub(crate) struct ResolvedNote {
+    pub target: NoteTarget,
+    /// Anchor ids of the citing places in the topic.
+    pub sites: Vec<String>,
+}
+
+/// A source and what cites it.
+#[derive(Debug)]
+pub(crate) struct ResolvedSource {
+    pub source: Source,
+    /// Cited passages, in order of first citation (the page orders them by position).
+    pub passages: Vec<Passage>,
+    /// Topics citing the whole source.
+    pub citers: Vec<Backlink>,
+    /// Number of citations of this source, passages and whole.
+    pub citation_count: usize,
+}
+
+/// A cited passage of a source.
+#[derive(Debug)]
+pub(crate) struct Passage {
+    /// Anchor on the source page: `q-{paragraph}-{start}-{end}`.
+    pub id: String,
+    pub found: QuoteMatch,
+    /// The quoted words as the first citing note wrote them.
+    pub words: String,
+    /// Byte range in the raw file, from the first piece's start to the last
+    /// piece's end.
+    pub raw: Range<usize>,
+    pub backlinks: Vec<Backlink>,
+}
+
+/// One topic's reference to a passage or source.
+#[derive(Debug, Clone)]
+pub(crate) struct Backlink {
+    /// Index into [`Dossier::topics`].
+    pub topic: usize,
+    /// The note's number in that topic.
+    pub note: usize,
+    /// Anchor ids of the citing places.
+    pub sites: Vec<String>,
+}
+
+/// Resolves citations; drafts are dropped unless `drafts` is set.
+pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostics) -> Dossier {
+    let Parsed {
+        config,
+        index,
+        mut topics,
+        sources,
+        templates,
+        statics,
+    } = parsed;
+    topics.retain(|t| drafts || !t.meta.draft);
+    topics.sort_by(|a, b| {
+        let key = |t: &Topic| {
+            (
+                t.meta.order.unwrap_or(i64::MAX),
+                t.meta.title.to_lowercase(),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.slug.cmp(&b.slug))
+    });
+    let ids: HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
+    check_derived_from(&sources, &ids, diagnostics);
+
+    // Verify every quoted note in parallel; each topic yields its matches.
+    let found: Vec<(Vec<Option<NoteMatch>>, Vec<Diagnostic>)> = topics
+        .par_iter()
+        .map(|t| verify_topic(t, &sources, &ids))
+        .collect();
+    drop(ids);
+
+    let mut resolved_sources: Vec<ResolvedSource> = sources
+        .into_iter()
+        .map(|source| ResolvedSource {
+            source,
+            passages: Vec::new(),
+            citers: Vec::new(),
+            citation_count: 0,
+        })
+        .collect();
+    let mut passage_ids: Vec<HashMap<QuoteMatch, usize>> =
+        vec![HashMap::new(); resolved_sources.len()];
+    let mut resolved_topics = Vec::with_capacity(topics.len());
+    for (t, (topic, (matches, diags))) in topics.into_iter().zip(found).enumerate() {
+        diagnostics.extend(diags);
+        let mut notes = Vec::with_capacity(topic.doc.notes.len());
+        for (n, (note, found)) in topic.doc.notes.iter().zip(matches).enumerate() {
+            let backlink = Backlink {
+                topic: t,
+                note: n + 1,
+                sites: note.sites.clone(),
+            };
+            let target = match (&note.kind, found) {
+                (NoteKind::Footnote { html }, _) => NoteTarget::Footnote { html: html.clone() },
+                (_, None) => continue,
+                (_, Some(NoteMatch::Whole(s))) => {
+                    resolved_sources[s].citation_count += backlink.sites.len();
+                    resolved_sources[s].citers.push(backlink);
+                    NoteTarget::Source { source: s }
+                }
+                (NoteKind::Citation { words, .. }, Some(NoteMatch::Passage(s, m))) => {
+                    let source = &mut resolved_sources[s];
+                    source.citation_count += backlink.sites.len();
+                    let p = *passage_ids[s].entry(m.clone()).or_insert_with(|| {
+                        source
+                            .passages
+                            .push(new_passage(&source.source, m, words.as_deref()));
+                        source.passages.len() - 1
+                    });
+                    source.passages[p].backlinks.push(backlink);
+                    NoteTarget::Passage {
+                        source: s,
+                        passage: p,
+                    }
+                }
+            };
+            notes.push(ResolvedNote {
+                target,
+                sites: note.sites.clone(),
+            });
+        }
+        resolved_topics.push(ResolvedTopic { topic, notes });
+    }
+    Dossier {
+        config,
+        index,
+        topics: resolved_topics,
+        sources: resolved_sources,
+        templates,
+        statics,
+    }
+}
+
+enum NoteMatch {
+    Whole(usize),
+    Passage(usize, QuoteMatch),
+}
+
+fn verify_topic(
+    topic: &Topic,
+    sources: &[Source],
+    ids: &HashMap<&str, usize>,
+) -> (Vec<Option<NoteMatch>>, Vec<Diagnostic>) {
+    let mut diags = Vec::new();
+    let mut found = Vec::with_capacity(topic.doc.notes.len());
+    for note in &topic.doc.notes {
+        let NoteKind::Citation {
+            source,
+            words,
+            first,
+        } = &note.kind
+        else {
+            found.push(None);
+            continue;
+        };
+        let citing = || {
+            topic
+                .doc
+                .citations
+                .iter()
+                .filter(|c| c.note == topic.doc.citations[*first].note)
+        };
+        let Some(&s) = ids.get(source.as_str()) else {
+            for c in citing() {
+                let mut d = Diagnostic::at(
+                    &topic.path,
+                    &topic.text,
+                    c.span.clone(),
+                    format!("unknown source `{source}`"),
+                );
+                if let Some(near) = nearest_id(source, ids) {
+                    d = d.with_help(format!("did you mean `{near}`?"));
+                } else {
+                    d = d.with_help(format!(
+                        "add content/sources/{source}.txt and {source}.yaml"
+                    ));
+                }
+                diags.push(d);
+            }
+            found.push(None);
+            continue;
+        };
+        if words.is_none() {
+            found.push(Some(NoteMatch::Whole(s)));
+            continue;
+        }
+        let citation = &topic.doc.citations[*first];
+        let src = &sources[s];
+        match src.index.find(&src.paragraphs, &citation.pieces) {
+            Some(m) => found.push(Some(NoteMatch::Passage(s, m))),
+            None => {
+                for c in citing() {
+                    diags.push(quote_not_found(topic, c, src));
+                }
+                found.push(None);
+            }
+        }
+    }
+    (found, diags)
+}
+
+fn quote_not_found(
+    topic: &Topic,
+    c: &crate::parse::markdown::Citation,
+    src: &Source,
+) -> Diagnostic {
+    let message = if c.pieces.len() > 1 {
+        format!(
+            "quoted words are not in source `{}` (in this order, within one paragraph)",
+            src.id
+        )
+    } else {
+        format!("quoted words are not in source `{}`", src.id)
+    };
+    let d = Diagnostic::at(&topic.path, &topic.text, c.span.clone(), message);
+    match src.index.closest(&c.pieces) {
+        Some((p, words)) => d.with_help(format!(
+            "closest passage (paragraph p-{}): \"{words}\"",
+            p + 1
+        )),
+        None => d.with_help(format!("no passage of `{}` shares these words", src.id)),
+    }
+}
+
+fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize>) -> Option<&'a str> {
+    ids.keys()
+        .map(|k| (strsim::damerau_levenshtein(id, k), *k))
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2))
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn check_derived_from(
+    sources: &[Source],
+    ids: &HashMap<&str, usize>,
+    diagnostics: &mut Diagnostics,
+) {
+    for s in sources {
+        let Some(original) = &s.meta.derived_from else {
+            continue;
+        };
+        let problem = if original == &s.id {
+            Some(format!("source `{}` cannot be derived from itself", s.id))
+        } else if !ids.contains_key(original.as_str()) {
+            Some(format!("`derived_from` names unknown source `{original}`"))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            let span =
+                frontmatter::key_span(&s.sidecar_text, 0..s.sidecar_text.len(), "derived_from");
+            diagnostics.push(Diagnostic::at(
+                &s.sidecar_path,
+                &s.sidecar_text,
+                span,
+                message,
+            ));
+        }
+    }
+}
+
+fn new_passage(source: &Source, found: QuoteMatch, words: Option<&str>) -> Passage {
+    let paragraph = &source.paragraphs[found.paragraph];
+    let first = found.ranges.first().map_or(0, |r| r.start);
+    let last = found.ranges.last().map_or(0, |r| r.end);
+    let raw = paragraph.raw_offset(first)..paragraph.raw_offset(last.saturating_sub(1)) + 1;
+    Passage {
+        id: format!("q-{}-{}-{}", found.paragraph + 1, first, last),
+        words: crate::quote::normalise(words.unwrap_or_default()),
+        raw,
+        found,
+        backlinks: Vec::new(),
+    }
+}

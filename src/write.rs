@@ -1,0 +1,186 @@
+//! Stage 5, write: the site on disk, all or nothing.
+//!
+//! In: the rendered [`Output`]s and the target folder. The site is written
+//! to a staging folder beside the target (`.NAME.staging`), then swapped in
+//! with two renames; the previous site is removed only after the new one is
+//! in place. A build that fails or is killed leaves the previous site as it
+//! was, and the next build removes the stale staging folder.
+//!
+//! Safety: every folder this stage creates holds a marker file
+//! ([`MARKER`]) first. A non-empty target without the marker was not made
+//! by dossier and is refused, never deleted.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use crate::fs;
+use crate::render::{Contents, Output};
+
+/// The file that marks a folder as dossier's build output.
+pub const MARKER: &str = ".dossier-build";
+
+const MARKER_TEXT: &[u8] =
+    b"This folder is the output of `dossier build` and is replaced by each build.\n";
+
+/// Writes `outputs` into `out`, replacing what a previous build put there.
+pub(crate) fn write(outputs: &[Output], out: &Path) -> Result<()> {
+    let out = absolute(out)?;
+    let parent = out
+        .parent()
+        .context("the output folder has no parent folder")?
+        .to_owned();
+    let name = out
+        .file_name()
+        .context("the output folder has no name")?
+        .to_string_lossy()
+        .into_owned();
+    fs::create_dir_all(&parent)?;
+    let staging = parent.join(format!(".{name}.staging"));
+    let old = parent.join(format!(".{name}.old"));
+
+    // A build killed between the two renames left the old site beside the
+    // target: put it back before anything else.
+    if !out.exists() && is_ours(&old) {
+        fs::rename(&old, &out)?;
+    }
+    if out.exists() {
+        if !out.is_dir() {
+            bail!(
+                "cannot write the site to {}: it is a file, not a folder",
+                out.display()
+            );
+        }
+        if !is_ours(&out) && !fs::is_empty_dir(&out)? {
+            bail!(
+                "refusing to write the site into {}: the folder is not empty and was not made by dossier (it has no {MARKER} file); choose another --out or empty it",
+                out.display()
+            );
+        }
+    }
+    for stale in [&staging, &old] {
+        remove_ours(stale)?;
+    }
+
+    fs::create_dir_all(&staging)?;
+    fs::write(&staging.join(MARKER), MARKER_TEXT)?;
+    write_all(outputs, &staging)?;
+
+    if out.exists() {
+        fs::rename(&out, &old)?;
+    }
+    fs::rename(&staging, &out)?;
+    // The new site is in place; failing to delete the old one loses nothing.
+    if old.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+fn write_all(outputs: &[Output], dir: &Path) -> Result<()> {
+    let folders: BTreeSet<PathBuf> = outputs
+        .iter()
+        .filter_map(|o| Path::new(&o.path).parent().map(|p| dir.join(p)))
+        .collect();
+    for folder in folders {
+        fs::create_dir_all(&folder)?;
+    }
+    outputs.par_iter().try_for_each(|o| {
+        let target = dir.join(&o.path);
+        match &o.contents {
+            Contents::Bytes(bytes) => fs::write(&target, bytes),
+            Contents::Copy(from) => std::fs::copy(from, &target)
+                .map(|_| ())
+                .with_context(|| format!("cannot copy {} to {}", from.display(), target.display())),
+        }
+    })
+}
+
+/// Whether `dir` is a folder holding the marker.
+fn is_ours(dir: &Path) -> bool {
+    dir.join(MARKER).is_file()
+}
+
+/// Removes a leftover staging or old folder; refuses one that is not ours.
+fn remove_ours(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    if is_ours(dir) || (dir.is_dir() && fs::is_empty_dir(dir)?) {
+        return fs::remove_dir_all(dir);
+    }
+    bail!(
+        "{} is in the way and was not made by dossier; remove it by hand",
+        dir.display()
+    )
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(path: &str, text: &str) -> Output {
+        Output {
+            path: path.into(),
+            contents: Contents::Bytes(text.as_bytes().to_vec()),
+        }
+    }
+
+    #[test]
+    fn replaces_a_previous_build_and_cleans_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write(&[page("a/index.html", "one"), page("gone.txt", "x")], &out).unwrap();
+        write(&[page("a/index.html", "two")], &out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/index.html")).unwrap(),
+            "two"
+        );
+        assert!(!out.join("gone.txt").exists());
+        assert!(out.join(MARKER).is_file());
+        let names: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["public"]);
+    }
+
+    #[test]
+    fn refuses_a_folder_it_did_not_make() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("site");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("precious.txt"), "keep").unwrap();
+        let err = write(&[page("index.html", "x")], &out).unwrap_err();
+        assert!(err.to_string().contains("refusing"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("precious.txt")).unwrap(),
+            "keep"
+        );
+    }
+
+    #[test]
+    fn restores_the_old_site_after_an_interrupted_swap_and_clears_staging() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write(&[page("index.html", "old")], &out).unwrap();
+        // Simulate a kill between the renames, and a stale staging folder.
+        std::fs::rename(&out, tmp.path().join(".public.old")).unwrap();
+        let staging = tmp.path().join(".public.staging");
+        std::fs::create_dir(&staging).unwrap();
+        std::fs::write(staging.join(MARKER), MARKER_TEXT).unwrap();
+        write(&[page("index.html", "new")], &out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "new"
+        );
+        assert!(!staging.exists());
+        assert!(!tmp.path().join(".public.old").exists());
+    }
+}
