@@ -79,7 +79,7 @@ pub(crate) struct Passage {
     /// Anchor on the source page: `q-{paragraph}-{start}-{end}`.
     pub id: String,
     pub found: QuoteMatch,
-    /// The quoted words as the first citing note wrote them.
+    /// The source's own words at the passage, pieces joined by ` … `.
     pub words: String,
     /// Byte range in the raw file, from the first piece's start to the last
     /// piece's end.
@@ -161,13 +161,11 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
                     resolved_sources[s].citers.push(backlink);
                     NoteTarget::Source { source: s }
                 }
-                (NoteKind::Citation { words, .. }, Some(NoteMatch::Passage(s, m))) => {
+                (NoteKind::Citation { .. }, Some(NoteMatch::Passage(s, m))) => {
                     let source = &mut resolved_sources[s];
                     source.citation_count += backlink.sites.len();
                     let p = *passage_ids[s].entry(m.clone()).or_insert_with(|| {
-                        source
-                            .passages
-                            .push(new_passage(&source.source, m, words.as_deref()));
+                        source.passages.push(new_passage(&source.source, m));
                         source.passages.len() - 1
                     });
                     source.passages[p].backlinks.push(backlink);
@@ -322,14 +320,19 @@ fn check_derived_from(
     }
 }
 
-fn new_passage(source: &Source, found: QuoteMatch, words: Option<&str>) -> Passage {
+fn new_passage(source: &Source, found: QuoteMatch) -> Passage {
     let paragraph = &source.paragraphs[found.paragraph];
     let first = found.ranges.first().map_or(0, |r| r.start);
     let last = found.ranges.last().map_or(0, |r| r.end);
     let raw = paragraph.raw_offset(first)..paragraph.raw_offset(last.saturating_sub(1)) + 1;
     Passage {
         id: format!("q-{}-{}-{}", found.paragraph + 1, first, last),
-        words: crate::quote::normalise(words.unwrap_or_default()),
+        words: found
+            .ranges
+            .iter()
+            .map(|r| &paragraph.text[r.clone()])
+            .collect::<Vec<_>>()
+            .join(" … "),
         raw,
         found,
         backlinks: Vec::new(),

@@ -10,6 +10,7 @@
 //! reported as diagnostics naming the template.
 
 mod json;
+mod listings;
 pub(crate) mod passages;
 pub(crate) mod templates;
 pub(crate) mod views;
@@ -88,6 +89,45 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
         "404",
         "Page not found",
         &not_found,
+    ));
+
+    let people = listings::people(d, &links);
+    jobs.push(page(
+        "people.html",
+        "people/index.html".into(),
+        "people",
+        "People",
+        &people,
+    ));
+    for person in &people.people {
+        let path = format!("people/{}/index.html", person.slug);
+        jobs.push(page("person.html", path, "person", person.name, person));
+    }
+    let feed = listings::feed(d);
+    jobs.push(page(
+        "atom.xml",
+        "atom.xml".into(),
+        "feed",
+        &d.config.title,
+        &feed,
+    ));
+    let sitemap = listings::sitemap(d, &people);
+    jobs.push(page(
+        "sitemap.xml",
+        "sitemap.xml".into(),
+        "sitemap",
+        "Sitemap",
+        &sitemap,
+    ));
+    let robots = listings::RobotsView {
+        sitemap_url: format!("{}sitemap.xml", d.config.base_url),
+    };
+    jobs.push(page(
+        "robots.txt",
+        "robots.txt".into(),
+        "robots",
+        "robots.txt",
+        &robots,
     ));
 
     let topic_pages: Vec<Result<Output, Diagnostic>> = d
@@ -261,7 +301,14 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         updated: meta.updated.map(|u| u.long()),
         updated_iso: meta.updated.map(|u| u.iso()),
         tags: &meta.tags,
-        people: &meta.people,
+        people: meta
+            .people
+            .iter()
+            .map(|p| LinkView {
+                title: p,
+                url: links.person(p),
+            })
+            .collect(),
         aliases: &meta.aliases,
         url: links.topic(&t.topic.slug),
         body_html: &t.topic.doc.html,

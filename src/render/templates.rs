@@ -22,6 +22,11 @@ pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("source.html", include_str!("../../templates/source.html")),
     ("404.html", include_str!("../../templates/404.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
+    ("people.html", include_str!("../../templates/people.html")),
+    ("person.html", include_str!("../../templates/person.html")),
+    ("atom.xml", include_str!("../../templates/atom.xml")),
+    ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
+    ("robots.txt", include_str!("../../templates/robots.txt")),
 ];
 
 /// Parses the defaults and the root's overrides.

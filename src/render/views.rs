@@ -115,7 +115,7 @@ pub(crate) struct TopicView<'a> {
     pub updated: Option<String>,
     pub updated_iso: Option<String>,
     pub tags: &'a [String],
-    pub people: &'a [String],
+    pub people: Vec<LinkView<'a>>,
     pub aliases: &'a [String],
     pub url: String,
     pub body_html: &'a str,
@@ -167,6 +167,10 @@ impl Links<'_> {
 
     pub(crate) fn source(&self, id: &str) -> String {
         format!("{}sources/{id}/", self.base)
+    }
+
+    pub(crate) fn person(&self, name: &str) -> String {
+        format!("{}people/{}/", self.base, slug::slugify(name))
     }
 
     pub(crate) fn raw(&self, id: &str) -> String {
