@@ -56,7 +56,7 @@ pub(crate) fn people<'a>(d: &'a Dossier, links: &Links<'_>) -> PeopleView<'a> {
                 .collect(),
         })
         .collect();
-    people.sort_by(|a, b| surname_key(a.name).cmp(&surname_key(b.name)));
+    people.sort_by_key(|a| surname_key(a.name));
     PeopleView { people }
 }
 
