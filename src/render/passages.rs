@@ -58,22 +58,20 @@ pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>])
                     ids.push(passages[i].id.as_str());
                 }
             }
-            // One element can carry one id; extra passages starting here get
-            // an empty anchor of their own just before.
-            for extra in ids.iter().skip(1) {
-                let _ = write!(html, "<span id=\"{extra}\" class=\"q-anchor\"></span>");
-            }
+            // One element carries one id: passages starting at the same
+            // place get nested marks, the innermost holding the text.
             let data: Vec<&str> = covering.iter().map(|&i| passages[i].id.as_str()).collect();
-            match ids.first() {
-                Some(id) => {
-                    let _ = write!(html, "<mark id=\"{id}\" data-q=\"{}\">", data.join(" "));
-                }
-                None => {
-                    let _ = write!(html, "<mark data-q=\"{}\">", data.join(" "));
-                }
+            let data = data.join(" ");
+            if ids.is_empty() {
+                let _ = write!(html, "<mark data-q=\"{data}\">");
+            }
+            for id in &ids {
+                let _ = write!(html, "<mark id=\"{id}\" data-q=\"{data}\">");
             }
             html.push_str(&segment);
-            html.push_str("</mark>");
+            for _ in 0..ids.len().max(1) {
+                html.push_str("</mark>");
+            }
         }
         for (i, p) in passages.iter().enumerate() {
             if p.found.ranges.last().is_some_and(|r| r.end == b) {
@@ -138,6 +136,17 @@ mod tests {
         assert_eq!(
             html,
             "say <mark id=\"q-1-4-9\" data-q=\"q-1-4-9\">&lt;b&gt;it</mark><span class=\"cited-in\">cited in <a href=\"/t/#cite-1-a\">A &amp; B&nbsp;↩</a></span>&lt;/b&gt; now"
+        );
+    }
+
+    #[test]
+    fn passages_starting_together_get_nested_marks() {
+        let a = passage("qa", &[(0, 3)]);
+        let b = passage("qb", &[(0, 5)]);
+        let html = mark("abcdef", &[&a, &b], &[cited("A"), cited("B")]);
+        assert!(
+            html.starts_with("<mark id=\"qa\" data-q=\"qa qb\"><mark id=\"qb\" data-q=\"qa qb\">abc</mark></mark>"),
+            "{html}"
         );
     }
 
