@@ -142,6 +142,11 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
+    /// The diagnostics, in the order they were reported.
+    pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+
     /// Number of errors (warnings not counted).
     pub fn error_count(&self) -> usize {
         self.items

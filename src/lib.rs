@@ -29,11 +29,13 @@ mod config;
 pub mod diagnostics;
 mod frontmatter;
 mod fs;
+mod init;
 mod load;
 mod parse;
 mod quote;
 mod render;
 mod resolve;
+mod serve;
 mod write;
 
 use std::path::PathBuf;
@@ -42,6 +44,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 
 pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
+pub use init::init;
+pub use serve::{ServeOptions, serve};
 pub use write::MARKER;
 
 /// What `dossier build` is asked to do.
@@ -106,7 +110,7 @@ pub fn build(options: &BuildOptions) -> Result<Report> {
         });
     }
     let base_path = config::base_path(&dossier.config.base_url);
-    let outputs = match render::render(&dossier, &base_path) {
+    let outputs = match render::render(&dossier, &base_path, &render::Selection::All) {
         Ok(outputs) => outputs,
         Err(errors) => {
             diagnostics.extend(errors);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dossier::{BuildOptions, Format, Report};
+use dossier::{BuildOptions, Format, Report, ServeOptions};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,26 @@ enum Command {
         /// How to print problems.
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+    },
+    /// Build into memory, serve on localhost, rebuild and reload on change.
+    Serve {
+        /// The dossier root (holds dossier.toml and content/).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 1111)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Include topics marked `draft: true`.
+        #[arg(long)]
+        drafts: bool,
+    },
+    /// Create a new dossier in DIR (which must be new or empty).
+    Init {
+        /// The folder to create.
+        dir: PathBuf,
     },
     /// Verify every citation (drafts included) without writing anything.
     Check {
@@ -87,6 +107,20 @@ fn main() -> ExitCode {
             ("build", format, dossier::build(&options))
         }
         Command::Check { root, format } => ("check", format, dossier::check(&root)),
+        Command::Serve {
+            root,
+            port,
+            bind,
+            drafts,
+        } => {
+            return run_serve(ServeOptions {
+                root,
+                bind,
+                port,
+                drafts,
+            });
+        }
+        Command::Init { dir } => return run_init(&dir),
     };
     match result {
         Ok(report) => finish(verb, format.into(), &report),
@@ -149,6 +183,47 @@ fn finish(verb: &str, format: Format, report: &Report) -> ExitCode {
                 }
             );
             ExitCode::from(1)
+        }
+    }
+}
+
+fn run_serve(options: ServeOptions) -> ExitCode {
+    // Ctrl-C ends the server; say so and leave with success.
+    let _ = ctrlc::set_handler(|| {
+        let _ = writeln!(std::io::stdout(), "Stopped.");
+        std::process::exit(0);
+    });
+    let root = options.root.display().to_string();
+    let result = dossier::serve(&options, |addr| {
+        let _ = writeln!(
+            std::io::stdout(),
+            "Serving {root} at http://{addr}/ (Ctrl-C to stop)"
+        );
+        let _ = std::io::stdout().flush();
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_init(dir: &std::path::Path) -> ExitCode {
+    match dossier::init(dir) {
+        Ok(()) => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "Created a dossier in {}. Next: dossier serve --root {}",
+                dir.display(),
+                dir.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
         }
     }
 }

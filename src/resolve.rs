@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -30,14 +31,14 @@ pub(crate) struct Dossier {
     pub topics: Vec<ResolvedTopic>,
     /// Sources sorted by id.
     pub sources: Vec<ResolvedSource>,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
     pub statics: Vec<(String, std::path::PathBuf)>,
 }
 
 /// A topic with its notes resolved.
 #[derive(Debug)]
 pub(crate) struct ResolvedTopic {
-    pub topic: Topic,
+    pub topic: Arc<Topic>,
     /// Notes in number order.
     pub notes: Vec<ResolvedNote>,
 }
@@ -64,7 +65,7 @@ pub(crate) struct ResolvedNote {
 /// A source and what cites it.
 #[derive(Debug)]
 pub(crate) struct ResolvedSource {
-    pub source: Source,
+    pub source: Arc<Source>,
     /// Cited passages, in order of first citation (the page orders them by position).
     pub passages: Vec<Passage>,
     /// Topics citing the whole source.
@@ -110,7 +111,7 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
     } = parsed;
     topics.retain(|t| drafts || !t.meta.draft);
     topics.sort_by(|a, b| {
-        let key = |t: &Topic| {
+        let key = |t: &Arc<Topic>| {
             (
                 t.meta.order.unwrap_or(i64::MAX),
                 t.meta.title.to_lowercase(),
@@ -199,7 +200,7 @@ enum NoteMatch {
 
 fn verify_topic(
     topic: &Topic,
-    sources: &[Source],
+    sources: &[Arc<Source>],
     ids: &HashMap<&str, usize>,
 ) -> (Vec<Option<NoteMatch>>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
@@ -292,7 +293,7 @@ fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize>) -> Option<&'a str> {
 }
 
 fn check_derived_from(
-    sources: &[Source],
+    sources: &[Arc<Source>],
     ids: &HashMap<&str, usize>,
     diagnostics: &mut Diagnostics,
 ) {

@@ -14,6 +14,7 @@ pub(crate) mod markdown;
 pub(crate) mod paragraphs;
 pub(crate) mod source;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -64,7 +65,7 @@ pub(crate) struct Topic {
 }
 
 /// The home page's front matter.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IndexMeta {
     pub title: Option<String>,
@@ -73,7 +74,7 @@ pub(crate) struct IndexMeta {
 }
 
 /// `content/index.md`, rendered.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct IndexPage {
     pub meta: IndexMeta,
     pub html: String,
@@ -84,39 +85,128 @@ pub(crate) struct IndexPage {
 pub(crate) struct Parsed {
     pub config: Config,
     pub index: IndexPage,
-    pub topics: Vec<Topic>,
-    pub sources: Vec<Source>,
-    pub templates: Templates,
+    pub topics: Vec<Arc<Topic>>,
+    pub sources: Vec<Arc<Source>>,
+    pub templates: Arc<Templates>,
     pub statics: Vec<(String, PathBuf)>,
 }
 
 /// Parses everything; problems go to `diagnostics`.
 pub(crate) fn parse(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
+    parse_cached(raw, &mut ParseCache::default(), diagnostics)
+}
+
+/// Parses what changed since the build that filled `cache`, reusing the rest.
+pub(crate) fn parse_cached(
+    raw: Raw,
+    cache: &mut ParseCache,
+    diagnostics: &mut Diagnostics,
+) -> Parsed {
     let config = parse_config(&raw.config, diagnostics);
     let index = raw
         .index
         .as_ref()
         .map(|f| parse_index(f, diagnostics))
         .unwrap_or_default();
-    let results: Vec<(Option<Topic>, Vec<Diagnostic>)> =
-        raw.topics.par_iter().map(parse_topic).collect();
+    let results: Vec<(String, Cached<Topic>)> = raw
+        .topics
+        .par_iter()
+        .map(|file| {
+            let hash = content_hash(&[&file.bytes]);
+            match cache.topics.get(&file.path) {
+                Some(hit) if hit.hash == hash => (file.path.clone(), hit.clone()),
+                _ => {
+                    let (topic, diags) = parse_topic(file);
+                    (
+                        file.path.clone(),
+                        Cached {
+                            hash,
+                            value: topic.map(Arc::new),
+                            diagnostics: diags,
+                        },
+                    )
+                }
+            }
+        })
+        .collect();
+    cache.topics.clear();
     let mut topics = Vec::with_capacity(results.len());
-    for (topic, diags) in results {
-        diagnostics.extend(diags);
-        topics.extend(topic);
+    for (path, cached) in results {
+        diagnostics.extend(cached.diagnostics.iter().cloned());
+        topics.extend(cached.value.clone());
+        cache.topics.insert(path, cached);
     }
     let mut source_diags = Vec::new();
-    let sources = source::parse_all(raw.sources, &mut source_diags);
+    let sources = source::parse_all(raw.sources, &mut cache.sources, &mut source_diags);
     diagnostics.extend(source_diags);
-    let templates = templates::load(raw.templates, diagnostics);
+    let template_hash = content_hash(
+        &raw.templates
+            .iter()
+            .flat_map(|(n, f)| [n.as_bytes(), &f.bytes[..]])
+            .collect::<Vec<_>>(),
+    );
+    let templates = match &cache.templates {
+        Some(hit) if hit.hash == template_hash => hit.clone(),
+        _ => {
+            let mut diags = Diagnostics::default();
+            let tera = templates::load(raw.templates, &mut diags);
+            Cached {
+                hash: template_hash,
+                value: Some(Arc::new(tera)),
+                diagnostics: diags.into_vec(),
+            }
+        }
+    };
+    diagnostics.extend(templates.diagnostics.iter().cloned());
+    let tera = templates.value.clone().unwrap_or_default();
+    cache.templates = Some(templates);
     Parsed {
         config,
         index,
         topics,
         sources,
-        templates,
+        templates: tera,
         statics: raw.statics,
     }
+}
+
+/// Parse results kept between builds by `serve`, keyed by path (topics) or
+/// id (sources), so an edit re-parses only the files it touched.
+#[derive(Debug, Default)]
+pub(crate) struct ParseCache {
+    topics: HashMap<String, Cached<Topic>>,
+    pub(crate) sources: HashMap<String, Cached<Source>>,
+    templates: Option<Cached<Templates>>,
+}
+
+/// One file's parse result and the hash of the bytes it came from.
+#[derive(Debug)]
+pub(crate) struct Cached<T> {
+    pub hash: u64,
+    pub value: Option<Arc<T>>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl<T> Clone for Cached<T> {
+    fn clone(&self) -> Self {
+        Cached {
+            hash: self.hash,
+            value: self.value.clone(),
+            diagnostics: self.diagnostics.clone(),
+        }
+    }
+}
+
+/// Hash of some byte strings, to tell whether a file changed since the last
+/// build. SipHash over the whole contents: a stale hit would need a 64-bit
+/// collision between two versions of one file.
+pub(crate) fn content_hash(parts: &[&[u8]]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    for part in parts {
+        part.hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {

@@ -5,14 +5,17 @@
 //! stripped) is split into paragraphs. Invalid UTF-8 is an error that names
 //! the byte offset, since a capture that does not decode cannot be quoted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use rayon::prelude::*;
+
 use super::citation::is_valid_id;
 use super::paragraphs::{self, Paragraph};
+use super::{Cached, content_hash};
 use crate::diagnostics::Diagnostic;
 use crate::frontmatter::{self, Date, WebUrl};
 use crate::load::RawFile;
@@ -58,7 +61,11 @@ pub(crate) struct Source {
 }
 
 /// Groups the files of `content/sources/` by stem and parses each pair.
-pub(crate) fn parse_all(files: Vec<RawFile>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Source> {
+pub(crate) fn parse_all(
+    files: Vec<RawFile>,
+    cache: &mut HashMap<String, Cached<Source>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<Arc<Source>> {
     let mut pairs: BTreeMap<String, (Option<RawFile>, Option<RawFile>)> = BTreeMap::new();
     for file in files {
         let name = file
@@ -96,14 +103,10 @@ pub(crate) fn parse_all(files: Vec<RawFile>, diagnostics: &mut Vec<Diagnostic>) 
             entry.1 = Some(file)
         }
     }
-    let mut sources = Vec::with_capacity(pairs.len());
+    let mut complete = Vec::with_capacity(pairs.len());
     for (id, pair) in pairs {
         match pair {
-            (Some(text), Some(sidecar)) => {
-                if let Some(source) = parse_pair(&id, text, sidecar, diagnostics) {
-                    sources.push(source);
-                }
-            }
+            (Some(text), Some(sidecar)) => complete.push((id, text, sidecar)),
             (Some(text), None) => diagnostics.push(
                 Diagnostic::file(&text.path, format!("source `{id}` has no sidecar")).with_help(
                     format!("create `{id}.yaml` with at least `title:` and `publisher:`"),
@@ -115,6 +118,32 @@ pub(crate) fn parse_all(files: Vec<RawFile>, diagnostics: &mut Vec<Diagnostic>) 
             )),
             (None, None) => {}
         }
+    }
+    let results: Vec<(String, Cached<Source>)> = complete
+        .into_par_iter()
+        .map(|(id, text, sidecar)| {
+            let hash = content_hash(&[&text.bytes, &sidecar.bytes]);
+            if let Some(hit) = cache.get(&id).filter(|hit| hit.hash == hash) {
+                return (id, hit.clone());
+            }
+            let mut diags = Vec::new();
+            let source = parse_pair(&id, text, sidecar, &mut diags).map(Arc::new);
+            (
+                id,
+                Cached {
+                    hash,
+                    value: source,
+                    diagnostics: diags,
+                },
+            )
+        })
+        .collect();
+    cache.clear();
+    let mut sources = Vec::with_capacity(results.len());
+    for (id, cached) in results {
+        diagnostics.extend(cached.diagnostics.iter().cloned());
+        sources.extend(cached.value.clone());
+        cache.insert(id, cached);
     }
     sources
 }

@@ -15,6 +15,7 @@ pub(crate) mod passages;
 pub(crate) mod templates;
 pub(crate) mod views;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -51,8 +52,55 @@ const STATIC_DEFAULTS: &[(&str, &[u8])] = &[
     ("favicon.svg", include_bytes!("../../static/favicon.svg")),
 ];
 
-/// Renders every page of the site.
-pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Diagnostic>> {
+/// Which pages a render produces.
+#[derive(Debug, Default)]
+pub(crate) enum Selection {
+    /// The whole site.
+    #[default]
+    All,
+    /// Only what an edit can have changed: these topics, sources and people
+    /// pages, plus the listings every edit touches (home, people index,
+    /// feed, sitemap, `dossier.json`).
+    Some {
+        topics: HashSet<String>,
+        sources: HashSet<String>,
+        people: HashSet<String>,
+    },
+}
+
+impl Selection {
+    fn all(&self) -> bool {
+        matches!(self, Selection::All)
+    }
+
+    fn topic(&self, slug: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Some { topics, .. } => topics.contains(slug),
+        }
+    }
+
+    fn source(&self, id: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Some { sources, .. } => sources.contains(id),
+        }
+    }
+
+    fn person(&self, slug: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Some { people, .. } => people.contains(slug),
+        }
+    }
+}
+
+/// Renders the selected pages of the site.
+pub(crate) fn render(
+    d: &Dossier,
+    base_path: &str,
+    selection: &Selection,
+) -> Result<Vec<Output>, Vec<Diagnostic>> {
     let links = Links { base: base_path };
     let site = SiteView::new(&d.config, base_path);
     let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
@@ -99,7 +147,7 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
         "People",
         &people,
     ));
-    for person in &people.people {
+    for person in people.people.iter().filter(|p| selection.person(&p.slug)) {
         let path = format!("people/{}/index.html", person.slug);
         jobs.push(page("person.html", path, "person", person.name, person));
     }
@@ -133,6 +181,7 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
     let topic_pages: Vec<Result<Output, Diagnostic>> = d
         .topics
         .par_iter()
+        .filter(|t| selection.topic(&t.topic.slug))
         .map(|t| {
             let view = topic_view(d, t, &links);
             page(
@@ -148,6 +197,7 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
     let source_pages: Vec<Result<Output, Diagnostic>> = d
         .sources
         .par_iter()
+        .filter(|s| selection.source(&s.source.id))
         .map(|s| {
             let view = source_view(d, s, &links);
             page(
@@ -173,7 +223,7 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
         errors.dedup_by(|a, b| a.message == b.message);
         return Err(errors);
     }
-    for s in &d.sources {
+    for s in d.sources.iter().filter(|s| selection.source(&s.source.id)) {
         outputs.push(Output {
             path: format!("sources/{}.txt", s.source.id),
             contents: Contents::Bytes(s.source.raw.clone()),
@@ -183,6 +233,14 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
         path: "dossier.json".into(),
         contents: Contents::Bytes(json::export(d, &links)),
     });
+    if selection.all() {
+        push_statics(d, &mut outputs);
+    }
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(outputs)
+}
+
+fn push_statics(d: &Dossier, outputs: &mut Vec<Output>) {
     for (name, bytes) in STATIC_DEFAULTS {
         if !d.statics.iter().any(|(n, _)| n == name) {
             outputs.push(Output {
@@ -197,8 +255,6 @@ pub(crate) fn render(d: &Dossier, base_path: &str) -> Result<Vec<Output>, Vec<Di
             contents: Contents::Copy(path.clone()),
         });
     }
-    outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(outputs)
 }
 
 /// Lets one closure insert any page's view as `page`.
