@@ -1,0 +1,200 @@
+//! `dossier serve` over real HTTP: edits appear, broken quotes show an
+//! overlay, and paths outside the site find nothing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(root: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["serve", "--port", "0", "--root"])
+        .arg(root)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines.next().expect("serve exited").unwrap();
+        if let Some(rest) = line.split("http://127.0.0.1:").nth(1) {
+            break rest.split('/').next().unwrap().parse().unwrap();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, port }
+}
+
+/// A minimal HTTP/1.1 GET: status code and body.
+fn get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_for(port: u16, path: &str, within: Duration, test: impl Fn(&str) -> bool) -> Duration {
+    let started = Instant::now();
+    loop {
+        let (_, body) = get(port, path);
+        if test(&body) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{path} did not change within {within:?}:\n{body}"
+        );
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+fn new_dossier() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .arg("init")
+        .arg(dir.path().join("d"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+const TOPIC: &str = "d/content/topics/harbour-bridge.md";
+
+fn edit(dir: &Path, from: &str, to: &str) {
+    let path = dir.join(TOPIC);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from));
+    std::fs::write(&path, text.replace(from, to)).unwrap();
+}
+
+#[test]
+fn an_edited_topic_is_served_within_two_seconds() {
+    let dir = new_dossier();
+    let server = start(&dir.path().join("d"));
+    let (status, body) = get(server.port, "/topics/harbour-bridge/");
+    assert_eq!(status, 200);
+    assert!(body.contains("approved the repairs at its March meeting"));
+    assert!(body.contains("<script src=\"/__dossier/live.js\" defer></script>"));
+
+    edit(
+        dir.path(),
+        "approved the repairs at its March meeting",
+        "approved the repairs in a vote",
+    );
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        |b| b.contains("approved the repairs in a vote"),
+    );
+    // The source page's backlink names the topic's new title too.
+    edit(
+        dir.path(),
+        "title: The harbour bridge repairs",
+        "title: Bridge works",
+    );
+    wait_for(
+        server.port,
+        "/sources/council-bulletin/",
+        Duration::from_secs(2),
+        |b| b.contains("Bridge works&nbsp;↩"),
+    );
+}
+
+#[test]
+fn a_broken_quote_shows_the_overlay_over_the_last_good_build_until_fixed() {
+    let dir = new_dossier();
+    let server = start(&dir.path().join("d"));
+    edit(
+        dir.path(),
+        "\"estimated the cost at 2.4 million\"",
+        "\"estimated the price at 2.4 million\"",
+    );
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        |b| b.contains("class=\"dossier-overlay\""),
+    );
+    let (status, body) = get(server.port, "/topics/harbour-bridge/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("quoted words are not in source `council-bulletin`"),
+        "{body}"
+    );
+    assert!(
+        body.contains("content/topics/harbour-bridge.md:15:"),
+        "{body}"
+    );
+    // The last good build is still what is served beneath it.
+    assert!(body.contains("approved the repairs at its March meeting"));
+
+    edit(
+        dir.path(),
+        "\"estimated the price at 2.4 million\"",
+        "\"estimated the cost at 2.4 million\"",
+    );
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        |b| !b.contains("dossier-overlay") && b.contains("Notes and sources"),
+    );
+}
+
+#[test]
+fn requests_outside_the_site_are_not_found() {
+    let dir = new_dossier();
+    std::fs::write(dir.path().join("secret.txt"), "do not serve").unwrap();
+    let server = start(&dir.path().join("d"));
+    for path in [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/topics/%2e%2e/%2e%2e/%2e%2e/secret.txt",
+        "/..%5csecret.txt",
+        "/dossier.toml",
+        "/content/topics/harbour-bridge.md",
+    ] {
+        let (status, body) = get(server.port, path);
+        assert_eq!(status, 404, "{path}");
+        assert!(
+            !body.contains("do not serve") && !body.contains("title ="),
+            "{path}"
+        );
+    }
+    let long = format!("/{}", "a/".repeat(3000));
+    assert_eq!(get(server.port, &long).0, 404);
+    assert_eq!(get(server.port, "/sources/council-bulletin.txt").0, 200);
+}
