@@ -92,9 +92,43 @@ pub struct Report {
 /// Builds the site. `Err` is an I/O or usage error; content errors are in
 /// the report (and then nothing was written).
 pub fn build(options: &BuildOptions) -> Result<Report> {
+    build_observed(options, &|_| {})
+}
+
+/// A stage of the pipeline, as reported to a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading files.
+    Load,
+    /// Front matter, Markdown, source paragraphs.
+    Parse,
+    /// Verifying quotations, numbering, backlinks.
+    Resolve,
+    /// Templates.
+    Render,
+    /// Writing and swapping in the site.
+    Write,
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stage::Load => "reading files",
+            Stage::Parse => "parsing",
+            Stage::Resolve => "verifying citations",
+            Stage::Render => "rendering pages",
+            Stage::Write => "writing the site",
+        })
+    }
+}
+
+/// [`build`], telling `observe` as each stage starts.
+pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result<Report> {
     let started = Instant::now();
     let mut diagnostics = Diagnostics::default();
+    observe(Stage::Load);
     let raw = load::load(&options.root)?;
+    observe(Stage::Parse);
     let mut parsed = parse::parse(raw, &mut diagnostics);
     if let Some(url) = &options.base_url {
         if let Err(message) = config::check_base_url(url) {
@@ -102,6 +136,7 @@ pub fn build(options: &BuildOptions) -> Result<Report> {
         }
         parsed.config.base_url = config::normalise_base_url(url);
     }
+    observe(Stage::Resolve);
     let dossier = resolve::resolve(parsed, options.drafts, &mut diagnostics);
     if diagnostics.error_count() > 0 {
         return Ok(Report {
@@ -109,6 +144,7 @@ pub fn build(options: &BuildOptions) -> Result<Report> {
             summary: None,
         });
     }
+    observe(Stage::Render);
     let base_path = config::base_path(&dossier.config.base_url);
     let outputs = match render::render(&dossier, &base_path, &render::Selection::All) {
         Ok(outputs) => outputs,
@@ -124,6 +160,7 @@ pub fn build(options: &BuildOptions) -> Result<Report> {
         .out
         .clone()
         .unwrap_or_else(|| options.root.join("public"));
+    observe(Stage::Write);
     write::write(&outputs, &out)?;
     let summary = Summary {
         topics: dossier.topics.len(),

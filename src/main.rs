@@ -39,6 +39,9 @@ enum Command {
         /// How to print problems.
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Print nothing but problems: no progress, no summary line.
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Build into memory, serve on localhost, rebuild and reload on change.
     Serve {
@@ -97,6 +100,7 @@ fn main() -> ExitCode {
             base_url,
             drafts,
             format,
+            quiet,
         } => {
             let options = BuildOptions {
                 root,
@@ -104,7 +108,21 @@ fn main() -> ExitCode {
                 base_url,
                 drafts,
             };
-            ("build", format, dossier::build(&options))
+            let progress = Progress::new(quiet);
+            let result = dossier::build_observed(&options, &|stage| progress.stage(stage));
+            progress.finish();
+            match result {
+                Ok(report) if quiet => {
+                    let _ = dossier::diagnostics::emit(&report.diagnostics, format.into());
+                    let ok = report.summary.is_some() && report.diagnostics.error_count() == 0;
+                    return if ok {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    };
+                }
+                result => ("build", format, result),
+            }
         }
         Command::Check { root, format } => ("check", format, dossier::check(&root)),
         Command::Serve {
@@ -183,6 +201,48 @@ fn finish(verb: &str, format: Format, report: &Report) -> ExitCode {
                 }
             );
             ExitCode::from(1)
+        }
+    }
+}
+
+/// A spinner naming the current stage, shown on a terminal once a build
+/// has taken a second; never shown in CI, without a terminal, or with
+/// `--quiet`.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        let wanted = !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = wanted.then(|| {
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn stage(&self, stage: dossier::Stage) {
+        if let Some(bar) = &self.bar {
+            if bar.is_hidden() && self.started.elapsed() >= std::time::Duration::from_secs(1) {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.set_message(stage.to_string());
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

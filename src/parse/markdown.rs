@@ -19,9 +19,12 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
-use pulldown_cmark::{BrokenLink, CowStr, Event, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{
+    BrokenLink, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html,
+};
 
 use super::citation;
+use super::highlight::Highlighter;
 use crate::diagnostics::Diagnostic;
 use crate::quote;
 
@@ -41,6 +44,8 @@ pub(crate) struct Document {
     pub citations: Vec<Citation>,
     /// Headings of level 2 and 3, for a table of contents.
     pub headings: Vec<Heading>,
+    /// Whether a code block was highlighted (the page needs `syntax.css`).
+    pub has_code: bool,
 }
 
 /// A section heading and its anchor.
@@ -108,13 +113,23 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
+/// The file a Markdown body comes from, and the build's highlighter.
+pub(crate) struct MarkdownFile<'a> {
+    /// Path relative to the root, for diagnostics.
+    pub path: &'a str,
+    /// The whole file's text (front matter included).
+    pub text: &'a Arc<str>,
+    /// Highlights fenced code blocks that name a language.
+    pub highlighter: &'a Highlighter,
+}
+
 /// Renders the Markdown at `body` of a file; problems go to `diagnostics`.
 pub(crate) fn render(
-    path: &str,
-    text: &Arc<str>,
+    file: &MarkdownFile<'_>,
     body: Range<usize>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Document {
+    let (path, text) = (file.path, file.text);
     let source = &text[body.clone()];
     let callback = |link: BrokenLink<'_>| {
         citation::is_citation(&link.reference).then(|| {
@@ -145,6 +160,7 @@ pub(crate) fn render(
     let mut builder = Builder {
         path,
         text,
+        highlighter: file.highlighter,
         offset: body.start,
         document: Document::default(),
         keys: HashMap::new(),
@@ -194,6 +210,7 @@ enum NoteKey {
 struct Builder<'d> {
     path: &'d str,
     text: &'d Arc<str>,
+    highlighter: &'d Highlighter,
     /// Byte offset of the Markdown body in the file.
     offset: usize,
     document: Document,
@@ -228,6 +245,27 @@ impl<'d> Builder<'d> {
                 Event::FootnoteReference(label) => {
                     out.push(Event::InlineHtml(
                         self.footnote_reference(&label, range).into(),
+                    ));
+                }
+                Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(ref info)))
+                    if info.split_whitespace().next().is_some() =>
+                {
+                    let language = info
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let mut code = String::new();
+                    for (e, _) in iter.by_ref() {
+                        match e {
+                            Event::Text(t) => code.push_str(&t),
+                            Event::End(TagEnd::CodeBlock) => break,
+                            _ => {}
+                        }
+                    }
+                    self.document.has_code = true;
+                    out.push(Event::Html(
+                        self.highlighter.highlight(&code, &language).into(),
                     ));
                 }
                 Event::Start(Tag::CodeBlock(_)) => {
@@ -473,7 +511,13 @@ mod tests {
     fn doc(markdown: &str) -> (Document, Vec<Diagnostic>) {
         let text: Arc<str> = Arc::from(markdown);
         let mut diags = Vec::new();
-        let d = render("t.md", &text, 0..text.len(), &mut diags);
+        let highlighter = Highlighter::default();
+        let file = MarkdownFile {
+            path: "t.md",
+            text: &text,
+            highlighter: &highlighter,
+        };
+        let d = render(&file, 0..text.len(), &mut diags);
         (d, diags)
     }
 
@@ -524,6 +568,21 @@ mod tests {
     fn code_is_not_scanned_for_citations() {
         let (d, diags) = doc("`[@a` and\n\n```\n[@b \"x\n```\n");
         assert!(diags.is_empty(), "{diags:?}");
+        assert!(d.citations.is_empty());
+    }
+
+    #[test]
+    fn fenced_code_with_a_language_is_highlighted() {
+        let (d, diags) = doc("```rust\nlet x = \"[@not-a-cite]\";\n```\n\n```\nplain <b>\n```\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(d.has_code);
+        assert!(
+            d.html
+                .contains("<pre class=\"code hl\" data-lang=\"rust\">"),
+            "{}",
+            d.html
+        );
+        assert!(d.html.contains("<pre><code>plain &lt;b&gt;"), "{}", d.html);
         assert!(d.citations.is_empty());
     }
 

@@ -10,6 +10,7 @@
 //! is resolve's job, once every source is known.
 
 pub(crate) mod citation;
+pub(crate) mod highlight;
 pub(crate) mod markdown;
 pub(crate) mod paragraphs;
 pub(crate) mod source;
@@ -26,7 +27,9 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::frontmatter::{self, Date};
 use crate::load::{Raw, RawFile};
 use crate::render::templates::{self, Templates};
+use highlight::Highlighter;
 pub(crate) use markdown::Document;
+use markdown::MarkdownFile;
 pub(crate) use source::Source;
 
 /// A topic's front matter.
@@ -106,17 +109,19 @@ pub(crate) fn parse_cached(
     let index = raw
         .index
         .as_ref()
-        .map(|f| parse_index(f, diagnostics))
+        .map(|f| parse_index(f, &cache.highlighter, diagnostics))
         .unwrap_or_default();
+    let highlighter = &cache.highlighter;
+    let cached_topics = &cache.topics;
     let results: Vec<(String, Cached<Topic>)> = raw
         .topics
         .par_iter()
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
-            match cache.topics.get(&file.path) {
+            match cached_topics.get(&file.path) {
                 Some(hit) if hit.hash == hash => (file.path.clone(), hit.clone()),
                 _ => {
-                    let (topic, diags) = parse_topic(file);
+                    let (topic, diags) = parse_topic(file, highlighter);
                     (
                         file.path.clone(),
                         Cached {
@@ -177,6 +182,7 @@ pub(crate) struct ParseCache {
     topics: HashMap<String, Cached<Topic>>,
     pub(crate) sources: HashMap<String, Cached<Source>>,
     templates: Option<Cached<Templates>>,
+    highlighter: Highlighter,
 }
 
 /// One file's parse result and the hash of the bytes it came from.
@@ -230,7 +236,11 @@ fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {
     })
 }
 
-fn parse_index(file: &RawFile, diagnostics: &mut Diagnostics) -> IndexPage {
+fn parse_index(
+    file: &RawFile,
+    highlighter: &Highlighter,
+    diagnostics: &mut Diagnostics,
+) -> IndexPage {
     let mut diags = Vec::new();
     let page = (|| {
         let text = Arc::<str>::from(source::decode(file).map_err(|d| diags.push(d)).ok()?.0);
@@ -247,7 +257,12 @@ fn parse_index(file: &RawFile, diagnostics: &mut Diagnostics) -> IndexPage {
                 return None;
             }
         };
-        let doc = markdown::render(&file.path, &text, body, &mut diags);
+        let markdown = MarkdownFile {
+            path: &file.path,
+            text: &text,
+            highlighter,
+        };
+        let doc = markdown::render(&markdown, body, &mut diags);
         if let Some(c) = doc.citations.first() {
             diags.push(
                 Diagnostic::at(
@@ -268,13 +283,17 @@ fn parse_index(file: &RawFile, diagnostics: &mut Diagnostics) -> IndexPage {
     page.unwrap_or_default()
 }
 
-fn parse_topic(file: &RawFile) -> (Option<Topic>, Vec<Diagnostic>) {
+fn parse_topic(file: &RawFile, highlighter: &Highlighter) -> (Option<Topic>, Vec<Diagnostic>) {
     let mut diags = Vec::new();
-    let topic = parse_topic_into(file, &mut diags);
+    let topic = parse_topic_into(file, highlighter, &mut diags);
     (topic, diags)
 }
 
-fn parse_topic_into(file: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<Topic> {
+fn parse_topic_into(
+    file: &RawFile,
+    highlighter: &Highlighter,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Topic> {
     let name = file.path.rsplit('/').next().unwrap_or(&file.path);
     let slug = name.strip_suffix(".md").unwrap_or(name).to_owned();
     if !citation::is_valid_id(&slug) {
@@ -315,7 +334,12 @@ fn parse_topic_into(file: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<Topic
             ));
         }
     }
-    let doc = markdown::render(&file.path, &text, split.body, diags);
+    let markdown = MarkdownFile {
+        path: &file.path,
+        text: &text,
+        highlighter,
+    };
+    let doc = markdown::render(&markdown, split.body, diags);
     Some(Topic {
         slug,
         path: file.path.clone(),

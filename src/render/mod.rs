@@ -12,6 +12,7 @@
 mod json;
 mod listings;
 pub(crate) mod passages;
+pub(crate) mod search;
 pub(crate) mod templates;
 pub(crate) mod views;
 
@@ -49,6 +50,7 @@ pub(crate) enum Contents {
 const STATIC_DEFAULTS: &[(&str, &[u8])] = &[
     ("style.css", include_bytes!("../../static/style.css")),
     ("dossier.js", include_bytes!("../../static/dossier.js")),
+    ("search.js", include_bytes!("../../static/search.js")),
     ("favicon.svg", include_bytes!("../../static/favicon.svg")),
 ];
 
@@ -167,6 +169,14 @@ pub(crate) fn render(
         "Sitemap",
         &sitemap,
     ));
+    let search = search::SearchView::new(base_path);
+    jobs.push(page(
+        "search.html",
+        "search/index.html".into(),
+        "search",
+        "Search",
+        &search,
+    ));
     let robots = listings::RobotsView {
         sitemap_url: format!("{}sitemap.xml", d.config.base_url),
     };
@@ -229,6 +239,7 @@ pub(crate) fn render(
             contents: Contents::Bytes(s.source.raw.clone()),
         });
     }
+    outputs.extend(search::outputs(d));
     outputs.push(Output {
         path: "dossier.json".into(),
         contents: Contents::Bytes(json::export(d, &links)),
@@ -241,6 +252,15 @@ pub(crate) fn render(
 }
 
 fn push_statics(d: &Dossier, outputs: &mut Vec<Output>) {
+    // Built only when some page shows code: it loads syntect's themes.
+    if d.topics.iter().any(|t| t.topic.doc.has_code)
+        && !d.statics.iter().any(|(n, _)| n == "syntax.css")
+    {
+        outputs.push(Output {
+            path: "syntax.css".into(),
+            contents: Contents::Bytes(crate::parse::highlight::stylesheet().into_bytes()),
+        });
+    }
     for (name, bytes) in STATIC_DEFAULTS {
         if !d.statics.iter().any(|(n, _)| n == name) {
             outputs.push(Output {
@@ -376,6 +396,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
             .collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
+        has_code: t.topic.doc.has_code,
     }
 }
 

@@ -27,6 +27,7 @@ pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("atom.xml", include_str!("../../templates/atom.xml")),
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
     ("robots.txt", include_str!("../../templates/robots.txt")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 
 /// Parses the defaults and the root's overrides.

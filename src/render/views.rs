@@ -124,6 +124,8 @@ pub(crate) struct TopicView<'a> {
     pub sources: Vec<SourceCard<'a>>,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
+    /// The page has highlighted code and needs `syntax.css`.
+    pub has_code: bool,
 }
 
 /// One paragraph of a source page.

@@ -1,0 +1,757 @@
+//! Site search: the `/search/` page's index, built with the site.
+//!
+//! In: the resolved [`Dossier`]. Out: the files under `search/` that
+//! `static/search.js` reads in the browser. The page itself is the
+//! `search.html` template; nothing here renders HTML.
+//!
+//! **Why not elasticlunr-rs or Pagefind.** elasticlunr-rs (what mdBook and
+//! Zola use) writes one JSON file holding every field of every document and
+//! a term tree; the browser must download all of it before the first result,
+//! which for 10,000 pages is several megabytes, and it needs elasticlunr.js
+//! from npm. Pagefind's indexing crate pulls a large dependency tree and its
+//! own WebAssembly client. Instead the index is ours and small, built with
+//! `rust-stemmers` (the Snowball stemmers tantivy uses) and read by a
+//! ~250-line script served from the site, so search works offline and makes
+//! no request to another host.
+//!
+//! **Documents** are topics (title, summary, tags, people, body text),
+//! sources (title, publisher, author, editor's note), every paragraph of
+//! every source text (`sources/<id>/#p-N`) and every cited passage
+//! (`sources/<id>/#q-…`).
+//!
+//! **Words** are runs of alphanumeric characters, lower-cased, at least two
+//! characters long, English stop words dropped (the script splits queries
+//! the same way: `[\p{Alphabetic}\p{N}]+`). Each word keeps its Snowball
+//! stem so the script, which has no stemmer, can still match an inflected
+//! query ("extending") to an indexed word whose stem it starts with
+//! ("extended" → `extend`). A query word also matches the indexed words it
+//! is a prefix of, so results appear while a word is being typed.
+//!
+//! **Scores** are BM25, computed here per (word, document) with field
+//! boosts (a title counts four times) and stored as small integers, so the
+//! script only adds numbers: all words of a query must match a document.
+//!
+//! **Files**, all content-addressed (`<kind>-<hash>.json`) except the entry
+//! point, so a browser never mixes two builds:
+//!
+//! 1. `search/index.json`: the shard keys and files, the document chunks,
+//!    the stop words, and the total size (the script prefetches everything
+//!    when that is small, for offline use).
+//! 2. `search/w-….json`, one per shard: `{word: [stem, postings]}`, where
+//!    `stem` is the number of UTF-16 units of the word that form its stem or
+//!    the stem itself, and `postings` is `[doc, weight, doc − previous doc,
+//!    weight, …]`. A shard holds every word starting with its key: keys
+//!    start empty (one shard for a small site) and grow a character at a
+//!    time until each shard is under [`SHARD_BUDGET`], so a query loads only
+//!    the shards of its words.
+//! 3. `search/d-….json`, chunks of documents `[url, title, kind, context,
+//!    text]` in id order, under [`CHUNK_BUDGET`] each; only the chunks of
+//!    the results shown are loaded. URLs are relative to the base path,
+//!    which the script reads from the page.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Contents, Output};
+use crate::resolve::Dossier;
+
+/// Target size of one word shard, in bytes of JSON.
+const SHARD_BUDGET: usize = 32 * 1024;
+/// Target size of one chunk of documents, in bytes of JSON.
+const CHUNK_BUDGET: usize = 16 * 1024;
+/// Shard keys stop growing here; a longer key would not split a shard whose
+/// size comes from one frequent word.
+const MAX_KEY_CHARS: usize = 6;
+/// Shorter words are not indexed (and not searched for).
+const MIN_WORD_CHARS: usize = 2;
+/// Words too common to tell documents apart, dropped from English sites.
+const ENGLISH_STOP_WORDS: &[&str] = &[
+    "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "he",
+    "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "this",
+    "to", "was", "were", "which", "will", "with",
+];
+
+/// The `search/index.html` page's view.
+#[derive(Serialize)]
+pub(crate) struct SearchView {
+    /// `search/index.json`, base path included.
+    pub index_url: String,
+    /// `search.js`, base path included.
+    pub script_url: String,
+}
+
+impl SearchView {
+    pub(crate) fn new(base_path: &str) -> Self {
+        SearchView {
+            index_url: format!("{base_path}search/index.json"),
+            script_url: format!("{base_path}search.js"),
+        }
+    }
+}
+
+/// What a search result is; serialised as one letter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub(crate) enum Kind {
+    #[serde(rename = "t")]
+    Topic,
+    #[serde(rename = "s")]
+    Source,
+    #[serde(rename = "p")]
+    Paragraph,
+    #[serde(rename = "q")]
+    Passage,
+}
+
+/// One searchable document.
+#[derive(Debug)]
+pub(crate) struct Doc {
+    /// Relative to the base path: `sources/x/#p-3`.
+    pub url: String,
+    pub title: String,
+    pub kind: Kind,
+    /// A short line under the title: "Paragraph 3", "Cited in New START".
+    pub context: String,
+    /// The text the snippet is cut from.
+    pub text: String,
+    /// What is indexed: (boost, text).
+    pub fields: Vec<(f32, String)>,
+}
+
+/// Splits text into indexed words and finds their stems.
+pub(crate) struct Analyzer {
+    stemmer: Option<Stemmer>,
+    stop_words: &'static [&'static str],
+}
+
+impl Analyzer {
+    /// The analyzer for a site language (`en`, `fr-CA`…). A language without
+    /// a Snowball stemmer gets none: words then match only by prefix.
+    pub(crate) fn for_language(language: &str) -> Self {
+        let primary = language.split(['-', '_']).next().unwrap_or("");
+        let algorithm = match primary.to_ascii_lowercase().as_str() {
+            "ar" => Some(Algorithm::Arabic),
+            "da" => Some(Algorithm::Danish),
+            "de" => Some(Algorithm::German),
+            "el" => Some(Algorithm::Greek),
+            "en" => Some(Algorithm::English),
+            "es" => Some(Algorithm::Spanish),
+            "fi" => Some(Algorithm::Finnish),
+            "fr" => Some(Algorithm::French),
+            "hu" => Some(Algorithm::Hungarian),
+            "it" => Some(Algorithm::Italian),
+            "nl" => Some(Algorithm::Dutch),
+            "no" | "nb" | "nn" => Some(Algorithm::Norwegian),
+            "pt" => Some(Algorithm::Portuguese),
+            "ro" => Some(Algorithm::Romanian),
+            "ru" => Some(Algorithm::Russian),
+            "sv" => Some(Algorithm::Swedish),
+            "ta" => Some(Algorithm::Tamil),
+            "tr" => Some(Algorithm::Turkish),
+            _ => None,
+        };
+        Analyzer {
+            stemmer: algorithm.map(Stemmer::create),
+            stop_words: if primary.eq_ignore_ascii_case("en") {
+                ENGLISH_STOP_WORDS
+            } else {
+                &[]
+            },
+        }
+    }
+
+    /// The indexed words of `text`, in order, repeats kept.
+    pub(crate) fn words<'t>(&'t self, text: &'t str) -> impl Iterator<Item = String> + 't {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().nth(MIN_WORD_CHARS - 1).is_some())
+            .map(str::to_lowercase)
+            .filter(|w| !self.stop_words.contains(&w.as_str()))
+    }
+
+    fn stem(&self, word: &str) -> String {
+        match &self.stemmer {
+            Some(s) => s.stem(word).into_owned(),
+            None => word.to_owned(),
+        }
+    }
+}
+
+/// The documents of a dossier, in a fixed order: topics, then each source
+/// followed by its paragraphs and its passages.
+pub(crate) fn documents(d: &Dossier) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for t in &d.topics {
+        let meta = &t.topic.meta;
+        let mut labels = meta.tags.clone();
+        labels.extend(meta.people.iter().cloned());
+        docs.push(Doc {
+            url: format!("topics/{}/", t.topic.slug),
+            title: meta.title.clone(),
+            kind: Kind::Topic,
+            context: "Topic".to_owned(),
+            text: meta.summary.clone(),
+            fields: vec![
+                (4.0, meta.title.clone()),
+                (2.0, meta.summary.clone()),
+                (2.0, labels.join(" ")),
+                (1.0, plain_text(&t.topic.doc.html)),
+            ],
+        });
+    }
+    for s in &d.sources {
+        source_documents(d, s, &mut docs);
+    }
+    docs
+}
+
+fn source_documents(d: &Dossier, s: &crate::resolve::ResolvedSource, docs: &mut Vec<Doc>) {
+    let meta = &s.source.meta;
+    let id = &s.source.id;
+    let note = meta
+        .note
+        .as_deref()
+        .map(|n| plain_text(&super::untrusted_markdown(n)))
+        .unwrap_or_default();
+    docs.push(Doc {
+        url: format!("sources/{id}/"),
+        title: meta.title.clone(),
+        kind: Kind::Source,
+        context: format!("Source · {}", meta.publisher),
+        text: if note.is_empty() {
+            meta.publisher.clone()
+        } else {
+            note.clone()
+        },
+        fields: vec![
+            (4.0, meta.title.clone()),
+            (2.0, meta.publisher.clone()),
+            (2.0, meta.author.clone().unwrap_or_default()),
+            (1.0, note),
+        ],
+    });
+    for (n, p) in s.source.paragraphs.iter().enumerate() {
+        docs.push(Doc {
+            url: format!("sources/{id}/#p-{}", n + 1),
+            title: meta.title.clone(),
+            kind: Kind::Paragraph,
+            context: format!("Paragraph {}", n + 1),
+            text: p.text.clone(),
+            fields: vec![(1.0, p.text.clone())],
+        });
+    }
+    let mut passages: Vec<_> = s.passages.iter().collect();
+    passages.sort_by(|a, b| a.found.cmp(&b.found));
+    for p in passages {
+        let mut citing: Vec<&str> = p
+            .backlinks
+            .iter()
+            .map(|b| d.topics[b.topic].topic.meta.title.as_str())
+            .collect();
+        citing.dedup();
+        docs.push(Doc {
+            url: format!("sources/{id}/#{}", p.id),
+            title: meta.title.clone(),
+            kind: Kind::Passage,
+            context: format!("Quoted in {}", citing.join(", ")),
+            text: p.words.clone(),
+            fields: vec![(1.0, p.words.clone())],
+        });
+    }
+}
+
+/// The text of HTML made by our own renderer: tags dropped (citation
+/// numbers with their content), the entities it writes decoded.
+pub(crate) fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let tag = &rest[open..];
+        let skip_to = if tag.starts_with("<sup class=\"cite\"") {
+            tag.find("</sup>").map(|i| i + "</sup>".len())
+        } else {
+            tag.find('>').map(|i| i + 1)
+        };
+        let Some(skip) = skip_to else {
+            rest = "";
+            break;
+        };
+        out.push(' ');
+        rest = &tag[skip..];
+    }
+    out.push_str(rest);
+    let text = decode_entities(&out);
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let entity = &rest[amp..];
+        let end = entity.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| match &entity[1..e] {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some('\u{a0}'),
+            num => num
+                .strip_prefix("#x")
+                .or_else(|| num.strip_prefix("#X"))
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| num.strip_prefix('#').map(str::parse))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        });
+        match (end, decoded) {
+            (Some(e), Some(c)) => {
+                out.push(c);
+                rest = &entity[e + 1..];
+            }
+            _ => {
+                out.push('&');
+                rest = &entity[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// An indexed word: its stem and the documents that contain it.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Entry {
+    pub stem: String,
+    /// `(doc, weight)`, by doc.
+    pub postings: Vec<(u32, u32)>,
+}
+
+/// The inverted index: every word, sorted.
+pub(crate) type Index = BTreeMap<String, Entry>;
+
+/// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
+/// `round(10 × score)`, at least 1.
+pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
+    const K1: f32 = 1.2;
+    const B: f32 = 0.75;
+    let counted: Vec<(Vec<(String, f32)>, f32)> = docs
+        .par_iter()
+        .map(|doc| {
+            let mut tf: HashMap<String, f32> = HashMap::new();
+            let mut length = 0.0;
+            for (boost, text) in &doc.fields {
+                for word in analyzer.words(text) {
+                    *tf.entry(word).or_default() += boost;
+                    length += boost;
+                }
+            }
+            let mut tf: Vec<(String, f32)> = tf.into_iter().collect();
+            tf.sort_by(|a, b| a.0.cmp(&b.0));
+            (tf, length)
+        })
+        .collect();
+    let n = docs.len().max(1) as f32;
+    let average = (counted.iter().map(|c| c.1).sum::<f32>() / n).max(1.0);
+    let mut df: HashMap<&str, u32> = HashMap::new();
+    for (tf, _) in &counted {
+        for (word, _) in tf {
+            *df.entry(word.as_str()).or_default() += 1;
+        }
+    }
+    let mut index = Index::new();
+    for (doc, (tf, length)) in counted.iter().enumerate() {
+        let norm = K1 * (1.0 - B + B * length / average);
+        for (word, f) in tf {
+            let df = df.get(word.as_str()).copied().unwrap_or(1) as f32;
+            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+            let score = idf * f * (K1 + 1.0) / (f + norm);
+            let weight = ((score * 10.0).round() as u32).max(1);
+            index
+                .entry(word.clone())
+                .or_insert_with(|| Entry {
+                    stem: analyzer.stem(word),
+                    postings: Vec::new(),
+                })
+                .postings
+                .push((doc as u32, weight));
+        }
+    }
+    index
+}
+
+/// A set of words sharing a key prefix, written as one file.
+#[derive(Debug)]
+pub(crate) struct Shard<'a> {
+    pub key: String,
+    pub words: Vec<(&'a str, &'a Entry)>,
+}
+
+/// Splits the index into shards of about `budget` bytes: all words in one
+/// shard keyed `""` if they fit, else by first character, then by first
+/// two, and so on. A word equal to a key that was split stays in that key's
+/// shard, so every word lies in the shard of its longest listed prefix.
+pub(crate) fn shards(index: &Index, budget: usize) -> Vec<Shard<'_>> {
+    let words: Vec<(&str, &Entry)> = index.iter().map(|(w, e)| (w.as_str(), e)).collect();
+    let mut out = Vec::new();
+    split(String::new(), words, budget, &mut out);
+    out
+}
+
+fn split<'a>(
+    key: String,
+    words: Vec<(&'a str, &'a Entry)>,
+    budget: usize,
+    out: &mut Vec<Shard<'a>>,
+) {
+    let depth = key.chars().count();
+    let size: usize = words.iter().map(|(w, e)| json_size(w, e)).sum();
+    if size <= budget || depth >= MAX_KEY_CHARS {
+        out.push(Shard { key, words });
+        return;
+    }
+    let mut here = Vec::new();
+    let mut deeper: BTreeMap<String, Vec<(&str, &Entry)>> = BTreeMap::new();
+    for (w, e) in words {
+        if w.chars().count() == depth {
+            here.push((w, e));
+        } else {
+            let prefix: String = w.chars().take(depth + 1).collect();
+            deeper.entry(prefix).or_default().push((w, e));
+        }
+    }
+    if !here.is_empty() {
+        out.push(Shard {
+            key: key.clone(),
+            words: here,
+        });
+    }
+    for (prefix, words) in deeper {
+        split(prefix, words, budget, out);
+    }
+}
+
+/// About the size of a word's entry in its shard's JSON.
+fn json_size(word: &str, entry: &Entry) -> usize {
+    let digits = |n: u32| n.checked_ilog10().unwrap_or(0) as usize + 1;
+    let mut previous = 0;
+    let mut size = word.len() + 10;
+    for &(doc, weight) in &entry.postings {
+        size += digits(doc - previous) + digits(weight) + 2;
+        previous = doc;
+    }
+    size
+}
+
+/// A stem as written in a shard: a prefix length of the word (in UTF-16
+/// units, as JavaScript slices strings) or, rarely, its own text.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StemRef<'a> {
+    Prefix(usize),
+    Text(&'a str),
+}
+
+fn shard_json(shard: &Shard<'_>) -> Vec<u8> {
+    let words: BTreeMap<&str, (StemRef<'_>, Vec<u32>)> = shard
+        .words
+        .iter()
+        .map(|(word, entry)| {
+            let stem = match word.strip_prefix(entry.stem.as_str()) {
+                Some(_) => StemRef::Prefix(entry.stem.encode_utf16().count()),
+                None => StemRef::Text(&entry.stem),
+            };
+            let mut postings = Vec::with_capacity(entry.postings.len() * 2);
+            let mut previous = 0;
+            for &(doc, weight) in &entry.postings {
+                postings.push(doc - previous);
+                postings.push(weight);
+                previous = doc;
+            }
+            (*word, (stem, postings))
+        })
+        .collect();
+    json(&words)
+}
+
+/// `search/index.json`.
+#[derive(Serialize)]
+struct Meta<'a> {
+    version: u32,
+    language: &'a str,
+    min_chars: usize,
+    stop_words: &'a [&'a str],
+    documents: usize,
+    /// `(key, file)`, keys sorted.
+    shards: Vec<(&'a str, String)>,
+    /// `(first document, file)`, by document.
+    chunks: Vec<(u32, String)>,
+    /// Size of every shard and chunk together, in bytes.
+    bytes: usize,
+}
+
+/// Every file under `search/` for this dossier.
+pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
+    let analyzer = Analyzer::for_language(&d.config.language);
+    let docs = documents(d);
+    let index = build_index(&docs, &analyzer);
+    let mut files = Vec::new();
+    let mut meta = Meta {
+        version: 1,
+        language: &d.config.language,
+        min_chars: MIN_WORD_CHARS,
+        stop_words: analyzer.stop_words,
+        documents: docs.len(),
+        shards: Vec::new(),
+        chunks: Vec::new(),
+        bytes: 0,
+    };
+    let shards = shards(&index, SHARD_BUDGET);
+    for shard in &shards {
+        let name = named("w", shard_json(shard), &mut files);
+        meta.shards.push((&shard.key, name));
+    }
+    for (first, chunk) in chunks(&docs, CHUNK_BUDGET) {
+        let name = named("d", chunk, &mut files);
+        meta.chunks.push((first, name));
+    }
+    meta.bytes = files.iter().map(|(_, bytes)| bytes.len()).sum();
+    let mut outputs: Vec<Output> = files
+        .into_iter()
+        .map(|(path, bytes)| Output {
+            path,
+            contents: Contents::Bytes(bytes),
+        })
+        .collect();
+    outputs.push(Output {
+        path: "search/index.json".into(),
+        contents: Contents::Bytes(json(&meta)),
+    });
+    outputs
+}
+
+/// Adds `search/<prefix>-<hash>.json` to `files`; returns its name.
+fn named(prefix: &str, bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) -> String {
+    let hash = Sha256::digest(&bytes);
+    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let name = format!("{prefix}-{hex}.json");
+    files.push((format!("search/{name}"), bytes));
+    name
+}
+
+/// Documents as JSON arrays, grouped in chunks of about `budget` bytes.
+fn chunks(docs: &[Doc], budget: usize) -> Vec<(u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut first = 0;
+    let mut rows: Vec<Vec<u8>> = Vec::new();
+    let mut size = 0;
+    for (i, doc) in docs.iter().enumerate() {
+        let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
+        if size + row.len() > budget && !rows.is_empty() {
+            out.push((first, join_rows(&rows)));
+            rows.clear();
+            size = 0;
+            first = i as u32;
+        }
+        size += row.len() + 1;
+        rows.push(row);
+    }
+    if !rows.is_empty() {
+        out.push((first, join_rows(&rows)));
+    }
+    out
+}
+
+fn join_rows(rows: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![b'['];
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(row);
+    }
+    out.push(b']');
+    out
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    // Serialising these plain structs (string keys, no maps with non-string
+    // keys, no floats) cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(url: &str, kind: Kind, text: &str) -> Doc {
+        Doc {
+            url: url.into(),
+            title: "Title".into(),
+            kind,
+            context: String::new(),
+            text: text.into(),
+            fields: vec![(1.0, text.into())],
+        }
+    }
+
+    /// What `static/search.js` does: every query word must match a word of
+    /// the document, exactly, as a prefix (3+ characters) or by its stem.
+    fn lookup<'d>(index: &Index, docs: &'d [Doc], query: &str) -> Vec<&'d str> {
+        let analyzer = Analyzer::for_language("en");
+        let mut scores: Option<HashMap<u32, u32>> = None;
+        for q in analyzer.words(query) {
+            let mut found: HashMap<u32, u32> = HashMap::new();
+            for (word, entry) in index {
+                let prefix = q.chars().count() >= 3 && word.starts_with(&q);
+                let stem = entry.stem.chars().count() >= 3 && q.starts_with(&entry.stem);
+                if *word == q || prefix || stem {
+                    for &(d, w) in &entry.postings {
+                        let best = found.entry(d).or_default();
+                        *best = (*best).max(w);
+                    }
+                }
+            }
+            scores = Some(match scores {
+                None => found,
+                Some(s) => s
+                    .into_iter()
+                    .filter_map(|(d, w)| found.get(&d).map(|f| (d, w + f)))
+                    .collect(),
+            });
+        }
+        let mut ranked: Vec<(u32, u32)> = scores.unwrap_or_default().into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+            .iter()
+            .map(|(d, _)| docs[*d as usize].url.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn words_are_lowercased_split_and_filtered() {
+        let en = Analyzer::for_language("en-GB");
+        let cases: &[(&str, &[&str])] = &[
+            ("New START", &["new", "start"]),
+            ("Putin's call, 2021", &["putin", "call", "2021"]),
+            ("the treaty of a decade", &["treaty", "decade"]),
+            ("Навальный—arrested", &["навальный", "arrested"]),
+            ("five-year U.S. x", &["five", "year"]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(en.words(text).collect::<Vec<_>>(), *want, "{text}");
+        }
+        let none = Analyzer::for_language("xx");
+        assert_eq!(none.words("the cat").collect::<Vec<_>>(), ["the", "cat"]);
+        assert_eq!(none.stem("cats"), "cats");
+        assert_eq!(en.stem("extending"), "extend");
+    }
+
+    #[test]
+    fn plain_text_drops_tags_and_citation_numbers() {
+        let html = "<p>Treaty &amp; talks<sup class=\"cite\"><a href=\"#note-1\">1</a></sup> \
+                    ended.</p>\n<h2 id=\"x\">Caf&#233; &#x41;&lt;</h2>&bogus";
+        let text = plain_text(html);
+        assert_eq!(
+            text.split_whitespace().collect::<Vec<_>>(),
+            ["Treaty", "&", "talks", "ended.", "Café", "A<", "&bogus"]
+        );
+    }
+
+    #[test]
+    fn the_index_finds_a_quoted_phrase_and_links_to_its_passage() {
+        let docs = vec![
+            doc("topics/new-start/", Kind::Topic, "The treaty was extended."),
+            doc(
+                "sources/mt/#p-4",
+                Kind::Paragraph,
+                "Russia and the United States on Wednesday formally extended by five \
+                 years New START, the last remaining treaty between them.",
+            ),
+            doc(
+                "sources/mt/#q-4-52-85",
+                Kind::Passage,
+                "extended by five years New START",
+            ),
+            doc(
+                "sources/mt/#p-5",
+                Kind::Paragraph,
+                "Blinken spoke to Lavrov.",
+            ),
+        ];
+        let index = build_index(&docs, &Analyzer::for_language("en"));
+        let found = lookup(&index, &docs, "\"extended by five years New START\"");
+        assert_eq!(found, ["sources/mt/#q-4-52-85", "sources/mt/#p-4"]);
+        assert_eq!(lookup(&index, &docs, "lavrov"), ["sources/mt/#p-5"]);
+        // An inflected query matches by stem, a partial one by prefix.
+        assert_eq!(lookup(&index, &docs, "extending").len(), 3);
+        assert_eq!(lookup(&index, &docs, "Lav"), ["sources/mt/#p-5"]);
+        assert!(lookup(&index, &docs, "treaty missile").is_empty());
+    }
+
+    #[test]
+    fn shards_hold_every_word_once_under_its_longest_key() {
+        let text: Vec<String> = (0..400).map(|i| format!("w{i} a{i}b x{}", i % 7)).collect();
+        let docs: Vec<Doc> = text.iter().map(|t| doc("u", Kind::Topic, t)).collect();
+        let index = build_index(&docs, &Analyzer::for_language("xx"));
+        let all = shards(&index, 2048);
+        assert!(all.len() > 3, "{} shards", all.len());
+        let keys: Vec<&str> = all.iter().map(|s| s.key.as_str()).collect();
+        let mut seen = 0;
+        for shard in &all {
+            for (word, _) in &shard.words {
+                let longest = keys
+                    .iter()
+                    .filter(|k| word.starts_with(**k))
+                    .max_by_key(|k| k.len());
+                assert_eq!(longest, Some(&shard.key.as_str()), "{word}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, index.len());
+        assert_eq!(shards(&index, usize::MAX).len(), 1);
+    }
+
+    #[test]
+    fn shard_json_writes_stems_and_delta_postings() {
+        let mut index = Index::new();
+        let entry = |stem: &str, postings: Vec<(u32, u32)>| Entry {
+            stem: stem.into(),
+            postings,
+        };
+        index.insert("extended".into(), entry("extend", vec![(2, 30), (7, 12)]));
+        index.insert("treaty".into(), entry("treati", vec![(5, 9)]));
+        let all = shards(&index, usize::MAX);
+        let text = String::from_utf8(shard_json(&all[0])).unwrap();
+        assert_eq!(
+            text,
+            r#"{"extended":[6,[2,30,5,12]],"treaty":["treati",[5,9]]}"#
+        );
+    }
+
+    #[test]
+    fn chunks_split_by_size_and_keep_order() {
+        let docs: Vec<Doc> = (0..50)
+            .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
+            .collect();
+        let all = chunks(&docs, 400);
+        assert!(all.len() > 3);
+        assert_eq!(all[0].0, 0);
+        let rows: usize = all
+            .iter()
+            .map(|(_, c)| {
+                serde_json::from_slice::<Vec<serde_json::Value>>(c)
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        assert_eq!(rows, 50);
+        assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+}
