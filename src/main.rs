@@ -184,6 +184,8 @@ fn finish(verb: &str, format: Format, report: &Report) -> ExitCode {
             let _ = writeln!(std::io::stdout(), "{line}");
             ExitCode::SUCCESS
         }
+        // JSON output stays one object a line; the exit code tells the rest.
+        _ if format == Format::Json => ExitCode::from(1),
         _ => {
             let what = if verb == "build" {
                 "build failed"

@@ -195,23 +195,27 @@ impl SourceIndex {
             return None;
         }
         let wanted: HashSet<&str> = quote.iter().map(String::as_str).collect();
-        let mut best: Option<(usize, usize, usize, usize)> = None; // score, paragraph, from, to
+        // Best window: most shared words, then most words in the same
+        // position as in the quote, then the earliest.
+        let mut best: Option<((usize, usize), usize, usize, usize)> = None;
         for (index, &start) in self.starts.iter().enumerate() {
             let text = &self.haystack[start..self.paragraph_end(index)];
             let words: Vec<&str> = text.split(' ').collect();
             let keys: Vec<String> = words.iter().map(|w| comparable(w)).collect();
             let n = quote.len().min(words.len());
             for from in 0..=words.len().saturating_sub(n) {
-                let score = keys[from..from + n]
+                let window = &keys[from..from + n];
+                let shared = window
                     .iter()
                     .filter(|k| wanted.contains(k.as_str()))
                     .count();
-                if best.is_none_or(|b| score > b.0) {
-                    best = Some((score, index, from, from + n));
+                let aligned = window.iter().zip(&quote).filter(|(a, b)| a == b).count();
+                if best.is_none_or(|b| (shared, aligned) > b.0) {
+                    best = Some(((shared, aligned), index, from, from + n));
                 }
             }
         }
-        let (score, index, from, to) = best?;
+        let ((score, _), index, from, to) = best?;
         if score == 0 {
             return None;
         }

@@ -9,7 +9,7 @@
 //! A passage is identified by where it lies (paragraph and byte ranges), so
 //! two topics quoting the same words share one `<mark>` on the source page.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -108,6 +108,7 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
         sources,
         templates,
         statics,
+        broken_sources,
     } = parsed;
     topics.retain(|t| drafts || !t.meta.draft);
     topics.sort_by(|a, b| {
@@ -119,19 +120,23 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
         };
         key(a).cmp(&key(b)).then_with(|| a.slug.cmp(&b.slug))
     });
-    let ids: HashMap<&str, usize> = sources
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    check_derived_from(&sources, &ids, diagnostics);
+    let catalogue = Catalogue {
+        sources: &sources,
+        ids: sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str(), i))
+            .collect(),
+        broken: &broken_sources,
+    };
+    check_derived_from(&catalogue, diagnostics);
 
     // Verify every quoted note in parallel; each topic yields its matches.
     let found: Vec<(Vec<Option<NoteMatch>>, Vec<Diagnostic>)> = topics
         .par_iter()
-        .map(|t| verify_topic(t, &sources, &ids))
+        .map(|t| verify_topic(t, &catalogue))
         .collect();
-    drop(ids);
+    drop(catalogue);
 
     let mut resolved_sources: Vec<ResolvedSource> = sources
         .into_iter()
@@ -198,11 +203,20 @@ enum NoteMatch {
     Passage(usize, QuoteMatch),
 }
 
+/// The sources a citation can name.
+struct Catalogue<'a> {
+    sources: &'a [Arc<Source>],
+    ids: HashMap<&'a str, usize>,
+    /// Ids whose files failed to parse: already reported, so citing them
+    /// is not reported again.
+    broken: &'a HashSet<String>,
+}
+
 fn verify_topic(
     topic: &Topic,
-    sources: &[Arc<Source>],
-    ids: &HashMap<&str, usize>,
+    catalogue: &Catalogue<'_>,
 ) -> (Vec<Option<NoteMatch>>, Vec<Diagnostic>) {
+    let (sources, ids) = (catalogue.sources, &catalogue.ids);
     let mut diags = Vec::new();
     let mut found = Vec::with_capacity(topic.doc.notes.len());
     for note in &topic.doc.notes {
@@ -223,7 +237,8 @@ fn verify_topic(
                 .filter(|c| c.note == topic.doc.citations[*first].note)
         };
         let Some(&s) = ids.get(source.as_str()) else {
-            for c in citing() {
+            let already_reported = catalogue.broken.contains(source.as_str());
+            for c in citing().filter(|_| !already_reported) {
                 let mut d = Diagnostic::at(
                     &topic.path,
                     &topic.text,
@@ -292,18 +307,16 @@ fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize>) -> Option<&'a str> {
         .map(|(_, k)| k)
 }
 
-fn check_derived_from(
-    sources: &[Arc<Source>],
-    ids: &HashMap<&str, usize>,
-    diagnostics: &mut Diagnostics,
-) {
-    for s in sources {
+fn check_derived_from(catalogue: &Catalogue<'_>, diagnostics: &mut Diagnostics) {
+    for s in catalogue.sources {
         let Some(original) = &s.meta.derived_from else {
             continue;
         };
         let problem = if original == &s.id {
             Some(format!("source `{}` cannot be derived from itself", s.id))
-        } else if !ids.contains_key(original.as_str()) {
+        } else if !catalogue.ids.contains_key(original.as_str())
+            && !catalogue.broken.contains(original.as_str())
+        {
             Some(format!("`derived_from` names unknown source `{original}`"))
         } else {
             None

@@ -325,8 +325,8 @@ impl<'d> Builder<'d> {
         let start = self.offset + span.start;
         let end = self.offset + span.end;
         // The span covers the brackets; the label lies between them.
-        let label = &self.text[start + 1..end - 1];
-        let items = match citation::parse(label) {
+        let label = unquote_lines(self.text, start + 1..end - 1);
+        let items = match citation::parse(&label) {
             Ok(items) => items,
             Err(e) => {
                 let at = start + 1 + e.span.start..start + 1 + e.span.end.max(e.span.start);
@@ -454,6 +454,9 @@ impl<'d> Builder<'d> {
         if base.is_empty() {
             base = "section".to_owned();
         }
+        if is_reserved_id(&base) {
+            base = format!("h-{base}");
+        }
         let mut id = base.clone();
         let mut n = 1;
         while !self.heading_ids.insert(id.clone()) {
@@ -462,6 +465,58 @@ impl<'d> Builder<'d> {
         }
         id
     }
+}
+
+/// The label's text with the block-quote markers of its continuation lines
+/// blanked out: a citation wrapped inside `> ` quotes keeps only its words.
+/// Markers become spaces, so byte offsets in the label stay those of the
+/// file.
+fn unquote_lines(text: &str, label: Range<usize>) -> String {
+    let line_start = text[..label.start].rfind('\n').map_or(0, |i| i + 1);
+    let in_quote = text[line_start..label.start].trim_start().starts_with('>');
+    let raw = &text[label];
+    if !in_quote || !raw.contains('\n') {
+        return raw.to_owned();
+    }
+    let mut out = String::with_capacity(raw.len());
+    for (i, line) in raw.split_inclusive('\n').enumerate() {
+        if i == 0 {
+            out.push_str(line);
+            continue;
+        }
+        let prefix = line.len() - line.trim_start_matches([' ', '\t', '>']).len();
+        out.extend(
+            line[..prefix]
+                .chars()
+                .map(|c| if c == '>' { ' ' } else { c }),
+        );
+        out.push_str(&line[prefix..]);
+    }
+    out
+}
+
+/// Ids the page templates and the citation machinery use themselves; a
+/// heading must not take one, or a link meant for it would land elsewhere.
+fn is_reserved_id(id: &str) -> bool {
+    const TEMPLATE_IDS: &[&str] = &[
+        "main",
+        "topics",
+        "sources",
+        "people",
+        "search",
+        "topics-heading",
+        "sources-heading",
+        "notes-heading",
+        "note-heading",
+        "text-heading",
+        "contents",
+        "results",
+    ];
+    let numbered = ["note-", "cite-", "p-", "q-"].iter().any(|prefix| {
+        id.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+    });
+    numbered || TEMPLATE_IDS.contains(&id)
 }
 
 fn push_ref(html: &mut String, note: usize, site: &str) {
@@ -565,6 +620,13 @@ mod tests {
     }
 
     #[test]
+    fn a_citation_may_wrap_inside_a_block_quote() {
+        let (d, diags) = doc("> One.[@a \"ten until\n> four o'clock\"]\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(d.citations[0].pieces, ["ten until four o'clock"]);
+    }
+
+    #[test]
     fn code_is_not_scanned_for_citations() {
         let (d, diags) = doc("`[@a` and\n\n```\n[@b \"x\n```\n");
         assert!(diags.is_empty(), "{diags:?}");
@@ -588,9 +650,9 @@ mod tests {
 
     #[test]
     fn headings_get_unique_ids() {
-        let (d, _) = doc("## The call\n\n## The call\n\n### Sub {#own}\n");
+        let (d, _) = doc("## The call\n\n## The call\n\n### Sub {#own}\n\n## Main\n\n## Note 1\n");
         let ids: Vec<&str> = d.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["the-call", "the-call-2", "own"]);
+        assert_eq!(ids, ["the-call", "the-call-2", "own", "h-main", "h-note-1"]);
         assert!(d.html.contains("<h2 id=\"the-call-2\">"), "{}", d.html);
     }
 

@@ -92,6 +92,8 @@ pub(crate) struct Parsed {
     pub sources: Vec<Arc<Source>>,
     pub templates: Arc<Templates>,
     pub statics: Vec<(String, PathBuf)>,
+    /// Source ids whose files exist but failed to parse (already reported).
+    pub broken_sources: std::collections::HashSet<String>,
 }
 
 /// Parses everything; problems go to `diagnostics`.
@@ -142,7 +144,8 @@ pub(crate) fn parse_cached(
         cache.topics.insert(path, cached);
     }
     let mut source_diags = Vec::new();
-    let sources = source::parse_all(raw.sources, &mut cache.sources, &mut source_diags);
+    let (sources, broken_sources) =
+        source::parse_all(raw.sources, &mut cache.sources, &mut source_diags);
     diagnostics.extend(source_diags);
     let template_hash = content_hash(
         &raw.templates
@@ -172,6 +175,7 @@ pub(crate) fn parse_cached(
         sources,
         templates: tera,
         statics: raw.statics,
+        broken_sources,
     }
 }
 

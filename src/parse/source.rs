@@ -5,7 +5,7 @@
 //! stripped) is split into paragraphs. Invalid UTF-8 is an error that names
 //! the byte offset, since a capture that does not decode cannot be quoted.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -65,7 +65,7 @@ pub(crate) fn parse_all(
     files: Vec<RawFile>,
     cache: &mut HashMap<String, Cached<Source>>,
     diagnostics: &mut Vec<Diagnostic>,
-) -> Vec<Arc<Source>> {
+) -> (Vec<Arc<Source>>, HashSet<String>) {
     let mut pairs: BTreeMap<String, (Option<RawFile>, Option<RawFile>)> = BTreeMap::new();
     for file in files {
         let name = file
@@ -103,8 +103,14 @@ pub(crate) fn parse_all(
             entry.1 = Some(file)
         }
     }
+    // Ids whose files are there but do not make a usable source: citing
+    // them is not also an "unknown source" error.
+    let mut broken = HashSet::new();
     let mut complete = Vec::with_capacity(pairs.len());
     for (id, pair) in pairs {
+        if !matches!(pair, (Some(_), Some(_))) {
+            broken.insert(id.clone());
+        }
         match pair {
             (Some(text), Some(sidecar)) => complete.push((id, text, sidecar)),
             (Some(text), None) => diagnostics.push(
@@ -142,10 +148,15 @@ pub(crate) fn parse_all(
     let mut sources = Vec::with_capacity(results.len());
     for (id, cached) in results {
         diagnostics.extend(cached.diagnostics.iter().cloned());
-        sources.extend(cached.value.clone());
+        match &cached.value {
+            Some(source) => sources.push(Arc::clone(source)),
+            None => {
+                broken.insert(id.clone());
+            }
+        }
         cache.insert(id, cached);
     }
-    sources
+    (sources, broken)
 }
 
 fn parse_pair(

@@ -513,7 +513,12 @@ pub(crate) fn untrusted_markdown(markdown: &str) -> String {
 /// (`#:~:text=start,end` for long quotes).
 pub(crate) fn text_fragment(url: &str, words: &str) -> String {
     let base = url.split('#').next().unwrap_or(url);
-    let first_piece = words.split("...").next().unwrap_or(words).trim();
+    let first_piece = words.split(['…']).next().unwrap_or(words);
+    let first_piece = first_piece
+        .split("...")
+        .next()
+        .unwrap_or(first_piece)
+        .trim();
     let all: Vec<&str> = first_piece.split(' ').filter(|w| !w.is_empty()).collect();
     let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
     let directive = if all.len() <= 8 {

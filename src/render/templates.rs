@@ -36,6 +36,7 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
         .iter()
         .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
         .collect();
+    let own_names: Vec<String> = own.iter().map(|(n, _)| n.clone()).collect();
     for (name, file) in own {
         match String::from_utf8(file.bytes) {
             Ok(text) => match sources.iter_mut().find(|(n, _)| *n == name) {
@@ -55,7 +56,7 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
     tera.autoescape_on(vec![".html", ".xml"]);
     tera.set_escape_fn(escape);
     if let Err(e) = tera.add_raw_templates(sources.clone()) {
-        diagnostics.push(Diagnostic::file("templates/", error_chain(&e)));
+        diagnostics.push(locate(&e, &sources, &own_names));
         // Fall back to the defaults alone so later stages can still run.
         let mut fallback = tera::Tera::default();
         fallback.autoescape_on(vec![".html", ".xml"]);
@@ -64,6 +65,70 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
         return fallback;
     }
     tera
+}
+
+/// A template error as a diagnostic in the template's own file, at the line
+/// and column tera reports (`Failed to parse 'topic.html': --> 3:19 …`).
+fn locate(e: &tera::Error, sources: &[(String, String)], own: &[String]) -> Diagnostic {
+    let message = error_chain(e);
+    let name = message
+        .split_once("'")
+        .and_then(|(_, rest)| rest.split_once("'"))
+        .map(|(name, _)| name.to_owned());
+    let position = message.split_once("--> ").and_then(|(_, rest)| {
+        let (line, rest) = rest.split_once(':')?;
+        let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        Some((
+            line.trim().parse::<usize>().ok()?,
+            column.parse::<usize>().ok()?,
+        ))
+    });
+    let Some(name) = name else {
+        return Diagnostic::file("templates/", message);
+    };
+    let path = if own.contains(&name) {
+        format!("templates/{name}")
+    } else {
+        format!("templates/{name} (built in)")
+    };
+    let text = sources
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.as_str());
+    match (text, position) {
+        (Some(text), Some((line, column))) => {
+            let text: std::sync::Arc<str> = std::sync::Arc::from(text);
+            let offset = offset_of(&text, line, column);
+            let summary = message
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .trim_start_matches("= ");
+            Diagnostic::at(
+                &path,
+                &text,
+                offset..offset + 1,
+                format!("template syntax error: {summary}"),
+            )
+        }
+        _ => Diagnostic::file(&path, message),
+    }
+}
+
+/// Byte offset of a 1-based line and character column.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = &text[start.min(text.len())..];
+    start
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(i, _)| i)
 }
 
 /// Escapes the five characters that matter in HTML text and attribute

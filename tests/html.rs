@@ -1,0 +1,617 @@
+//! The built pages, parsed with `scraper`: citation numbering, notes,
+//! passage marks and the links between them, drafts, escaping, and the
+//! paragraphs of a hard-wrapped CRLF capture. Every test looks only at the
+//! part of a page it is about.
+//!
+//! The fixture is `tests/fixtures/good`; its topic `budget.md` cites, in
+//! order: passage A (note 1), footnote `[^minutes]` (note 2, which itself
+//! cites a passage: note 9), a `;` pair (notes 3 and 4), an elided quote
+//! (5), a quote with `\"` (6), passage A again (1, backlink b), the whole
+//! Harbour Gazette (7) and a passage holding `<script>` (8).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::{Site, attr, by_id, one, sel, squash, text};
+use scraper::{ElementRef, Html};
+
+/// One build of the good fixture shared by the tests that only read it.
+fn site() -> &'static Site {
+    static SITE: OnceLock<Site> = OnceLock::new();
+    SITE.get_or_init(|| Site::fixture("good", &[]))
+}
+
+fn page(path: &str) -> Html {
+    site().page(path)
+}
+
+/// An element's text without the subtrees whose class is in `skip`
+/// (a paragraph's number, its "cited in" links).
+fn text_without(element: ElementRef<'_>, skip: &[&str]) -> String {
+    fn walk(element: ElementRef<'_>, skip: &[&str], out: &mut String) {
+        for child in element.children() {
+            if let Some(t) = child.value().as_text() {
+                out.push_str(t);
+            } else if let Some(e) = ElementRef::wrap(child) {
+                if !e.value().classes().any(|c| skip.contains(&c)) {
+                    walk(e, skip, out);
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(element, skip, &mut out);
+    squash(&out)
+}
+
+/// The citation numbers and anchor ids of `<sup class="cite">` links under
+/// `scope`, in document order.
+fn citation_refs(scope: ElementRef<'_>) -> Vec<(String, String, String)> {
+    scope
+        .select(&sel("sup.cite a[role=doc-noteref]"))
+        .map(|a| {
+            (
+                text(a),
+                attr(a, "id").to_owned(),
+                attr(a, "href").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Splits an internal link `/path/#frag` into the output file and fragment.
+fn target(href: &str) -> (String, Option<String>) {
+    let (path, fragment) = match href.split_once('#') {
+        Some((p, f)) => (p, Some(f.to_owned())),
+        None => (href, None),
+    };
+    let path = path.strip_prefix('/').expect("a root-relative link");
+    let file = if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_owned()
+    };
+    (file, fragment)
+}
+
+/// `(&str, &str)` pairs as owned, to compare with what a page yields.
+fn owned_pairs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+fn note<'a>(topic: &'a Html, number: usize) -> ElementRef<'a> {
+    by_id(topic, &format!("note-{number}")).unwrap_or_else(|| panic!("no note-{number}"))
+}
+
+#[test]
+fn citations_are_numbered_by_first_appearance() {
+    let topic = page("topics/budget/index.html");
+    let body = one(topic.root_element(), "div.body");
+    let refs: Vec<(String, String)> = citation_refs(body)
+        .into_iter()
+        .map(|(number, id, _)| (number, id))
+        .collect();
+    let expected = [
+        ("1", "cite-1-a"),
+        ("2", "cite-2-a"),
+        ("3", "cite-3-a"),
+        ("4", "cite-4-a"),
+        ("5", "cite-5-a"),
+        ("6", "cite-6-a"),
+        ("1", "cite-1-b"),
+        ("7", "cite-7-a"),
+        ("8", "cite-8-a"),
+    ];
+    assert_eq!(refs, owned_pairs(&expected));
+    for (number, _, href) in citation_refs(body) {
+        assert_eq!(href, format!("#note-{number}"));
+    }
+}
+
+#[test]
+fn a_multi_citation_is_one_superscript_with_two_numbers() {
+    let topic = page("topics/budget/index.html");
+    let sup = by_id(&topic, "cite-3-a")
+        .and_then(|a| a.parent())
+        .and_then(ElementRef::wrap)
+        .expect("cite-3-a sits in a sup");
+    assert_eq!(sup.value().name(), "sup");
+    let numbers: Vec<String> = sup.select(&sel("a")).map(text).collect();
+    assert_eq!(numbers, ["3", "4"]);
+    assert_eq!(text(sup), "3,4");
+}
+
+#[test]
+fn notes_list_every_number_once_with_its_kind() {
+    let topic = page("topics/budget/index.html");
+    let notes = one(topic.root_element(), "section.notes");
+    let items: Vec<(String, Vec<String>)> = notes
+        .select(&sel("ol > li"))
+        .map(|li| {
+            let classes = li.value().classes().map(str::to_owned).collect();
+            (attr(li, "id").to_owned(), classes)
+        })
+        .collect();
+    let kinds: Vec<(&str, &str)> = items
+        .iter()
+        .map(|(id, classes)| {
+            let kind = classes
+                .iter()
+                .find(|c| c.starts_with("note-"))
+                .expect("a note-* class");
+            (id.as_str(), kind.as_str())
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("note-1", "note-passage"),
+            ("note-2", "note-footnote"),
+            ("note-3", "note-passage"),
+            ("note-4", "note-passage"),
+            ("note-5", "note-passage"),
+            ("note-6", "note-passage"),
+            ("note-7", "note-source"),
+            ("note-8", "note-passage"),
+            ("note-9", "note-passage"),
+        ]
+    );
+}
+
+#[test]
+fn a_repeated_passage_reuses_its_note_with_backlinks_a_and_b() {
+    let topic = page("topics/budget/index.html");
+    let backlinks: Vec<(String, String)> = note(&topic, 1)
+        .select(&sel("p.backlinks a"))
+        .map(|a| (attr(a, "href").to_owned(), text(a)))
+        .collect();
+    assert_eq!(
+        backlinks,
+        [
+            ("#cite-1-a".to_owned(), "↩\u{a0}a".to_owned()),
+            ("#cite-1-b".to_owned(), "↩\u{a0}b".to_owned()),
+        ]
+    );
+    // A note cited once has one plain backlink.
+    let single: Vec<(String, String)> = note(&topic, 3)
+        .select(&sel("p.backlinks a"))
+        .map(|a| (attr(a, "href").to_owned(), text(a)))
+        .collect();
+    assert_eq!(single, [("#cite-3-a".to_owned(), "↩".to_owned())]);
+}
+
+#[test]
+fn a_passage_note_shows_the_words_and_the_source() {
+    let topic = page("topics/budget/index.html");
+    let n = note(&topic, 1);
+    assert_eq!(
+        text(one(n, "blockquote.note-quote")),
+        "the roads budget of 2.4 million pounds had been spent in full"
+    );
+    let source = one(n, "p.note-source");
+    assert_eq!(
+        text(one(source, "cite")),
+        "Annual Report on Roads and the Harbour Bridge"
+    );
+    assert_eq!(
+        attr(one(source, "cite a"), "href"),
+        "/sources/council-report/"
+    );
+    assert!(
+        text(source).contains(", Riverton Town Council, 20 March 2023"),
+        "{}",
+        text(source)
+    );
+    assert_eq!(attr(one(source, "time"), "datetime"), "2023-03-20");
+    let passage = one(n, "p.note-links a:not(.external)");
+    assert_eq!(text(passage), "See the passage in the capture");
+    assert_eq!(attr(passage, "href"), "/sources/council-report/#q-2-96-157");
+}
+
+#[test]
+fn notes_quote_the_source_s_own_words() {
+    let topic = page("topics/budget/index.html");
+    let quote = |n| text(one(note(&topic, n), "blockquote.note-quote"));
+    // Written with `\"`, straight quotes and a straight apostrophe; the
+    // capture has curly ones.
+    assert_eq!(
+        quote(6),
+        "“We will keep a footpath open for people on foot,” said the council’s chief engineer"
+    );
+    // Written `Resurfacing of Mill Lane ... completed in October.`
+    assert_eq!(quote(5), "Resurfacing of Mill Lane … completed in October.");
+    let bridge = page("topics/bridge/index.html");
+    // Written with a hyphen; the capture has an em dash.
+    assert_eq!(
+        text(one(note(&bridge, 1), "blockquote.note-quote")),
+        "worn faster than expected — a problem first noticed during the winter storms"
+    );
+}
+
+#[test]
+fn a_whole_source_citation_links_to_the_capture() {
+    let topic = page("topics/budget/index.html");
+    let n = note(&topic, 7);
+    assert!(n.select(&sel("blockquote")).next().is_none());
+    let link = one(n, "p.note-links a");
+    assert_eq!(text(link), "Read the capture");
+    assert_eq!(attr(link, "href"), "/sources/harbour-gazette/");
+    let gazette = page("sources/harbour-gazette/index.html");
+    let back: Vec<(String, String)> = gazette
+        .select(&sel("p.whole-citers a"))
+        .map(|a| (attr(a, "href").to_owned(), text(a)))
+        .collect();
+    assert_eq!(
+        back,
+        [(
+            "/topics/budget/#cite-7-a".to_owned(),
+            "The roads budget\u{a0}↩".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn footnotes_share_the_numbering_and_may_cite() {
+    let topic = page("topics/budget/index.html");
+    let footnote = note(&topic, 2);
+    assert_eq!(
+        text(one(footnote, "div.note-text")),
+        "The minutes are not online.9"
+    );
+    assert_eq!(
+        citation_refs(footnote),
+        [("9".to_owned(), "cite-9-a".to_owned(), "#note-9".to_owned())]
+    );
+    assert_eq!(
+        text(one(note(&topic, 9), "blockquote.note-quote")),
+        "Full minutes are available from the town clerk."
+    );
+}
+
+#[test]
+fn every_passage_link_lands_on_its_mark_and_the_mark_links_back() {
+    for slug in ["budget", "bridge"] {
+        let topic_path = format!("topics/{slug}/index.html");
+        let topic = page(&topic_path);
+        for n in topic.select(&sel("li.note-passage")) {
+            let number = attr(n, "id").trim_start_matches("note-").to_owned();
+            let href = attr(one(n, "p.note-links a:not(.external)"), "href");
+            let (file, fragment) = target(href);
+            let id = fragment.expect("a passage link has a fragment");
+            assert!(id.starts_with("q-"), "{href}");
+            let source = page(&file);
+            let mark = by_id(&source, &id).unwrap_or_else(|| panic!("{href}: no #{id}"));
+            assert_eq!(mark.value().name(), "mark", "{href}");
+            // The marked pieces, joined, are the words the note shows.
+            let pieces: Vec<String> = source
+                .select(&sel("mark"))
+                .filter(|m| {
+                    m.value()
+                        .attr("data-q")
+                        .unwrap_or("")
+                        .split(' ')
+                        .any(|q| q == id)
+                })
+                .map(text)
+                .collect();
+            assert_eq!(
+                pieces.join(" … "),
+                text(one(n, "blockquote.note-quote")),
+                "{slug} note {number}"
+            );
+            // Among the "cited in" links after the passage, one returns to
+            // a citation of this very note.
+            let back: Vec<String> = mark
+                .parent()
+                .and_then(ElementRef::wrap)
+                .expect("a paragraph")
+                .select(&sel("span.cited-in a"))
+                .map(|a| attr(a, "href").to_owned())
+                .collect();
+            let wanted = format!("/topics/{slug}/#cite-{number}-a");
+            assert!(back.contains(&wanted), "{wanted} not in {back:?}");
+        }
+    }
+}
+
+#[test]
+fn cited_in_links_resolve_to_citations_on_the_topic_pages() {
+    let source = page("sources/council-report/index.html");
+    let links: Vec<ElementRef<'_>> = source.select(&sel("span.cited-in a")).collect();
+    assert_eq!(links.len(), 7);
+    for a in links {
+        let (file, fragment) = target(attr(a, "href"));
+        let id = fragment.expect("a fragment");
+        let topic = page(&file);
+        let cite = by_id(&topic, &id).unwrap_or_else(|| panic!("{file} has no #{id}"));
+        assert_eq!(
+            cite.value().attr("role"),
+            Some("doc-noteref"),
+            "{file}#{id}"
+        );
+    }
+    // Passage A is cited twice by one topic and once by the other.
+    let p2 = by_id(&source, "p-2").unwrap();
+    let cited_in: Vec<(String, String)> = one(p2, "span.cited-in")
+        .select(&sel("a"))
+        .map(|a| (text(a), attr(a, "href").to_owned()))
+        .collect();
+    assert_eq!(
+        cited_in,
+        [
+            (
+                "The roads budget\u{a0}↩".to_owned(),
+                "/topics/budget/#cite-1-a".to_owned()
+            ),
+            ("b".to_owned(), "/topics/budget/#cite-1-b".to_owned()),
+            (
+                "Closing the harbour bridge\u{a0}↩".to_owned(),
+                "/topics/bridge/#cite-4-a".to_owned()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn an_elided_quote_marks_each_piece() {
+    let source = page("sources/council-report/index.html");
+    let p4 = by_id(&source, "p-4").unwrap();
+    let marks: Vec<(Option<&str>, String)> = p4
+        .select(&sel("mark"))
+        .map(|m| (m.value().attr("id"), text(m)))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            (Some("q-4-0-50"), "Resurfacing of Mill Lane".to_owned()),
+            (None, "completed in October.".to_owned()),
+        ]
+    );
+    assert_eq!(
+        text_without(p4, &["pnum", "cited-in"]),
+        "Resurfacing of Mill Lane was completed in October."
+    );
+}
+
+#[test]
+fn original_article_links_carry_a_text_fragment_found_in_the_source() {
+    let raw = String::from_utf8(site().bytes("sources/council-report.txt")).unwrap();
+    let raw = squash(&raw);
+    let topic = page("topics/budget/index.html");
+    let n1 = note(&topic, 1);
+    assert_eq!(
+        attr(one(n1, "a.external"), "href"),
+        "https://riverton.example.org/reports/roads-2023#:~:text=the%20roads%20budget%20of,been%20spent%20in%20full"
+    );
+    let mut checked = 0;
+    for n in topic.select(&sel("li.note-passage")) {
+        let cites_report =
+            attr(one(n, "p.note-source cite a"), "href") == "/sources/council-report/";
+        let external: Vec<&str> = n
+            .select(&sel("a.external"))
+            .map(|a| attr(a, "href"))
+            .collect();
+        if !cites_report {
+            // The Harbour Gazette's sidecar has no url.
+            assert!(external.is_empty(), "{external:?}");
+            continue;
+        }
+        assert_eq!(external.len(), 1);
+        let (url, directive) = external[0]
+            .split_once("#:~:text=")
+            .unwrap_or_else(|| panic!("no text fragment: {}", external[0]));
+        assert_eq!(url, "https://riverton.example.org/reports/roads-2023");
+        // Each term of `text=start[,end]` must be words of the article, or
+        // the browser finds nothing to scroll to.
+        for term in directive.split(',') {
+            let words = percent_encoding::percent_decode_str(term)
+                .decode_utf8()
+                .expect("UTF-8 after decoding");
+            assert!(
+                raw.contains(words.as_ref()),
+                "{}: `{words}` is not in the capture",
+                attr(n, "id")
+            );
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
+}
+
+#[test]
+fn drafts_are_left_out_by_default() {
+    assert!(!site().has("topics/street-lighting/index.html"));
+    let index = page("index.html");
+    let topics: Vec<String> = index
+        .select(&sel("#topics h3 a"))
+        .map(|a| attr(a, "href").to_owned())
+        .collect();
+    assert_eq!(topics, ["/topics/budget/", "/topics/bridge/"]);
+    let source = page("sources/council-report/index.html");
+    let p5 = by_id(&source, "p-5").unwrap();
+    assert!(p5.select(&sel("mark")).next().is_none());
+    let json = String::from_utf8(site().bytes("dossier.json")).unwrap();
+    assert!(!json.contains("street-lighting"));
+}
+
+#[test]
+fn drafts_flag_publishes_the_draft_and_its_passages() {
+    let drafts = Site::fixture("good", &["--drafts"]);
+    let topic = drafts.page("topics/street-lighting/index.html");
+    assert_eq!(text(one(topic.root_element(), "h1")), "Street lighting");
+    let source = drafts.page("sources/council-report/index.html");
+    let p5 = by_id(&source, "p-5").unwrap();
+    let mark = one(p5, "mark");
+    assert_eq!(
+        text(mark),
+        "Street lighting on Quay Road was replaced with low-energy lamps."
+    );
+    let back = one(p5, "span.cited-in a");
+    assert_eq!(attr(back, "href"), "/topics/street-lighting/#cite-1-a");
+    let index = drafts.page("index.html");
+    assert_eq!(index.select(&sel("#topics h3 a")).count(), 3);
+}
+
+#[test]
+fn source_text_is_escaped() {
+    let source = page("sources/council-report/index.html");
+    let scripts: Vec<ElementRef<'_>> = source.select(&sel("script")).collect();
+    assert_eq!(scripts.len(), 1, "only the site's own script");
+    assert_eq!(attr(scripts[0], "src"), "/dossier.js");
+    assert_eq!(text(scripts[0]), "");
+    let p7 = by_id(&source, "p-7").unwrap();
+    assert_eq!(
+        text_without(p7, &["pnum", "cited-in"]),
+        "A resident wrote to ask why the council website showed the text <script>alert(1)</script> on the consultation page; officers said the fault had been fixed & would not recur."
+    );
+    assert_eq!(
+        text(one(p7, "mark")),
+        "<script>alert(1)</script> on the consultation page"
+    );
+    // The quoted words in the topic's note are escaped too.
+    let topic = page("topics/budget/index.html");
+    assert_eq!(topic.select(&sel("script")).count(), 1);
+    assert_eq!(
+        text(one(note(&topic, 8), "blockquote.note-quote")),
+        "<script>alert(1)</script> on the consultation page"
+    );
+    for path in [
+        "sources/council-report/index.html",
+        "topics/budget/index.html",
+    ] {
+        let html = String::from_utf8(site().bytes(path)).unwrap();
+        assert!(!html.contains("<script>alert"), "{path}");
+    }
+}
+
+#[test]
+fn a_hard_wrapped_crlf_capture_keeps_its_bytes_and_splits_into_paragraphs() {
+    let fixture = common::fixture("good").join("content/sources/harbour-gazette.txt");
+    let captured = std::fs::read(fixture).unwrap();
+    // Guard against a checkout that rewrote the fixture's line endings.
+    assert!(
+        captured.starts_with(b"\xEF\xBB\xBF"),
+        "the fixture lost its BOM"
+    );
+    let text_bytes = String::from_utf8_lossy(&captured);
+    assert_eq!(text_bytes.matches("\r\n").count(), 12, "CRLF line endings");
+    assert_eq!(text_bytes.matches('\n').count(), 12, "no bare LF");
+
+    assert!(site().bytes("sources/harbour-gazette.txt") == captured);
+    let source = page("sources/harbour-gazette/index.html");
+    let paragraphs: Vec<(String, String)> = source
+        .select(&sel("section.capture p.para"))
+        .map(|p| {
+            (
+                attr(p, "id").to_owned(),
+                text_without(p, &["pnum", "cited-in"]),
+            )
+        })
+        .collect();
+    let expected = [
+        "Harbour bridge to close for two weeks",
+        "The harbour bridge will close to traffic for two weeks from 2 May, the council said on Friday. Engineers found that the bearings under the northern span had worn faster than expected — a problem first noticed during the winter storms.",
+        "“We will keep a footpath open for people on foot,” said the council’s chief engineer, Mara Quist. “Cyclists will need to dismount.”",
+        "Shops on Quay Road fear a loss of trade. The harbour-front traders’ association asked the council to delay the work until after the summer fair.",
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("p-{}", i + 1), (*t).to_owned()))
+        .collect();
+    assert_eq!(paragraphs, expected);
+    // Each paragraph's number links to its own anchor.
+    for (id, _) in &paragraphs {
+        let p = by_id(&source, id).unwrap();
+        assert_eq!(attr(one(p, "a.pnum"), "href"), format!("#{id}"));
+    }
+}
+
+#[test]
+fn the_source_page_publishes_the_raw_bytes_and_their_hash() {
+    use sha2::{Digest, Sha256};
+    for id in ["council-report", "harbour-gazette"] {
+        let captured =
+            std::fs::read(common::fixture("good").join(format!("content/sources/{id}.txt")))
+                .unwrap();
+        let hash: String = Sha256::digest(&captured)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let source = page(&format!("sources/{id}/index.html"));
+        assert_eq!(text(one(source.root_element(), "code.hash")), hash, "{id}");
+        let raw = one(source.root_element(), "dl.source-meta a[href$='.txt']");
+        assert_eq!(attr(raw, "href"), format!("/sources/{id}.txt"));
+        assert!(
+            site().bytes(&format!("sources/{id}.txt")) == captured,
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn the_home_page_lists_topics_in_order_and_every_source() {
+    let index = page("index.html");
+    let topics: Vec<String> = index.select(&sel("#topics h3 a")).map(text).collect();
+    assert_eq!(topics, ["The roads budget", "Closing the harbour bridge"]);
+    let sources: Vec<String> = index
+        .select(&sel("#sources li cite a"))
+        .map(|a| attr(a, "href").to_owned())
+        .collect();
+    assert_eq!(
+        sources,
+        ["/sources/council-report/", "/sources/harbour-gazette/"]
+    );
+    assert_eq!(
+        text(one(index.root_element(), "h1")),
+        "Riverton: roads and the harbour bridge"
+    );
+}
+
+#[test]
+fn dossier_json_offsets_point_at_the_quoted_bytes() {
+    let json: serde_json::Value = serde_json::from_slice(&site().bytes("dossier.json")).unwrap();
+    let sources = json["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 2);
+    let mut passages = 0;
+    for s in sources {
+        let id = s["id"].as_str().unwrap();
+        let raw = site().bytes(&format!("sources/{id}.txt"));
+        for p in s["passages"].as_array().expect("passages") {
+            let (start, end) = (p["start"].as_u64().unwrap(), p["end"].as_u64().unwrap());
+            let bytes = &raw[start as usize..end as usize];
+            let found = squash(std::str::from_utf8(bytes).expect("offsets on char boundaries"));
+            let words = p["words"].as_str().unwrap();
+            let first = words.split(" … ").next().unwrap();
+            assert!(found.starts_with(first), "{id} {}: {found:?}", p["id"]);
+            let last = words.rsplit(" … ").next().unwrap();
+            assert!(found.ends_with(last), "{id} {}: {found:?}", p["id"]);
+            passages += 1;
+        }
+    }
+    assert_eq!(passages, 10);
+}
+
+#[test]
+fn a_citation_may_wrap_across_lines_of_the_markdown() {
+    // A citation wrapped over lines of a paragraph, a list item or a block
+    // quote (whose `> ` markers are not part of the words) verifies.
+    let site = Site::fixture("wrapped-citations", &[]);
+    let topic = site.page("topics/hours/index.html");
+    let quotes: Vec<String> = topic
+        .select(&sel("li.note-passage blockquote.note-quote"))
+        .map(text)
+        .collect();
+    assert_eq!(
+        quotes,
+        [
+            "The library will open on Sundays from June.",
+            "Opening hours will be ten until four",
+            "ten until four, the librarian said.",
+        ]
+    );
+}
