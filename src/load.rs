@@ -40,6 +40,8 @@ pub(crate) struct Raw {
     pub templates: Vec<(String, RawFile)>,
     /// The root's own static files, relative to `static/`, with their full path.
     pub statics: Vec<(String, PathBuf)>,
+    /// Symbolic links that were not followed.
+    pub skipped: Vec<SkippedLink>,
 }
 
 /// Reads a dossier root.
@@ -62,22 +64,41 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
     } else {
         None
     };
-    let topics = files_in(&content.join("topics"), false)?
+    let mut skipped = Vec::new();
+    let mut walk = |dir: &Path, recursive: bool| -> Result<Vec<PathBuf>> {
+        let found = files_in(root, dir, recursive)?;
+        skipped.extend(
+            found
+                .skipped
+                .into_iter()
+                .map(|(path, reason, error)| SkippedLink {
+                    path: relative(root, &path),
+                    reason,
+                    error,
+                }),
+        );
+        Ok(found.files)
+    };
+    let topic_files = walk(&content.join("topics"), false)?;
+    let source_files = walk(&content.join("sources"), false)?;
+    let templates_dir = root.join("templates");
+    let template_files = walk(&templates_dir, true)?;
+    let static_dir = root.join("static");
+    let static_files = walk(&static_dir, true)?;
+    let topics = topic_files
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .map(|p| read(root, &p))
         .collect::<Result<Vec<_>>>()?;
-    let sources = files_in(&content.join("sources"), false)?
+    let sources = source_files
         .into_iter()
         .map(|p| read(root, &p))
         .collect::<Result<Vec<_>>>()?;
-    let templates_dir = root.join("templates");
-    let templates = files_in(&templates_dir, true)?
+    let templates = template_files
         .into_iter()
         .map(|p| Ok((relative(&templates_dir, &p), read(root, &p)?)))
         .collect::<Result<Vec<_>>>()?;
-    let static_dir = root.join("static");
-    let statics = files_in(&static_dir, true)?
+    let statics = static_files
         .into_iter()
         .map(|p| (relative(&static_dir, &p), p))
         .collect();
@@ -88,6 +109,7 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
         sources,
         templates,
         statics,
+        skipped,
     })
 }
 
@@ -107,29 +129,69 @@ fn relative(base: &Path, path: &Path) -> String {
         .join("/")
 }
 
+/// A symbolic link that was not followed, and why.
+#[derive(Debug)]
+pub(crate) struct SkippedLink {
+    /// Path relative to the root.
+    pub path: String,
+    /// Why it was not followed.
+    pub reason: &'static str,
+    /// Whether that is an error (it points outside the root) or a warning.
+    pub error: bool,
+}
+
+/// What a walk of one folder found.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    skipped: Vec<(PathBuf, &'static str, bool)>,
+}
+
 /// Regular files under `dir` (recursively or not), sorted, skipping hidden
-/// files. Symbolic links are not followed, so nothing outside the root is
-/// read through one. A missing folder has no files.
-fn files_in(dir: &Path, recursive: bool) -> Result<Vec<PathBuf>> {
+/// files. A symbolic link is read only when it leads to a file inside the
+/// root; one that leads outside, to a folder, nowhere or in a loop is
+/// skipped and reported. A missing folder has no files.
+fn files_in(root: &Path, dir: &Path, recursive: bool) -> Result<Found> {
+    let mut found = Found::default();
     if !dir.is_dir() {
-        return Ok(Vec::new());
+        return Ok(found);
     }
     let walker = WalkDir::new(dir)
         .min_depth(1)
         .max_depth(if recursive { usize::MAX } else { 1 })
         .follow_links(false)
         .sort_by_file_name();
-    let mut files = Vec::new();
+    let real_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     for entry in walker
         .into_iter()
         .filter_entry(|e| !is_hidden(e.file_name()))
     {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        if entry.file_type().is_file() {
-            files.push(entry.into_path());
+        let kind = entry.file_type();
+        if kind.is_file() {
+            found.files.push(entry.into_path());
+        } else if kind.is_symlink() {
+            match std::fs::canonicalize(entry.path()) {
+                Err(_) => found.skipped.push((
+                    entry.into_path(),
+                    "symbolic link that leads nowhere or in a loop; not followed",
+                    false,
+                )),
+                Ok(target) if !target.starts_with(&real_root) => found.skipped.push((
+                    entry.into_path(),
+                    "symbolic link to a file outside the dossier root; not followed",
+                    true,
+                )),
+                Ok(target) if target.is_dir() => found.skipped.push((
+                    entry.into_path(),
+                    "symbolic link to a folder; not followed",
+                    false,
+                )),
+                Ok(_) => found.files.push(entry.into_path()),
+            }
         }
     }
-    Ok(files)
+    Ok(found)
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {

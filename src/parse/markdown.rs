@@ -231,8 +231,34 @@ impl<'d> Builder<'d> {
         let mut out = Vec::with_capacity(events.len());
         let mut iter = events.into_iter();
         let mut in_code = false;
+        let mut external_link = false;
         while let Some((event, range)) = iter.next() {
             match event {
+                Event::Start(Tag::Link {
+                    ref dest_url,
+                    ref title,
+                    ..
+                }) if dest_url.starts_with("http://") || dest_url.starts_with("https://") => {
+                    // Links that leave the site get no referrer and no window.opener.
+                    let escape = crate::render::templates::escape;
+                    let title = if title.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" title=\"{}\"", escape(title))
+                    };
+                    out.push(Event::InlineHtml(
+                        format!(
+                            "<a href=\"{}\"{title} rel=\"noopener noreferrer\">",
+                            escape(dest_url)
+                        )
+                        .into(),
+                    ));
+                    external_link = true;
+                }
+                Event::End(TagEnd::Link) if external_link => {
+                    out.push(Event::InlineHtml("</a>".into()));
+                    external_link = false;
+                }
                 Event::Start(Tag::Link { ref dest_url, .. }) if dest_url.starts_with(CITE_URL) => {
                     let span = parse_span(dest_url, CITE_URL);
                     for (e, _) in iter.by_ref() {
@@ -624,6 +650,17 @@ mod tests {
         let (d, diags) = doc("> One.[@a \"ten until\n> four o'clock\"]\n");
         assert!(diags.is_empty(), "{diags:?}");
         assert_eq!(d.citations[0].pieces, ["ten until four o'clock"]);
+    }
+
+    #[test]
+    fn external_links_get_no_referrer() {
+        let (d, _) = doc("See [the text](https://example.org/a?b=1&c=\"2\") and [here](../x/).\n");
+        assert!(
+            d.html.contains("<a href=\"https://example.org/a?b=1&amp;c=&quot;2&quot;\" rel=\"noopener noreferrer\">the text</a>"),
+            "{}",
+            d.html
+        );
+        assert!(d.html.contains("<a href=\"../x/\">here</a>"), "{}", d.html);
     }
 
     #[test]

@@ -107,6 +107,10 @@ pub(crate) fn parse_cached(
     cache: &mut ParseCache,
     diagnostics: &mut Diagnostics,
 ) -> Parsed {
+    for link in &raw.skipped {
+        let d = Diagnostic::file(&link.path, link.reason.to_owned());
+        diagnostics.push(if link.error { d } else { d.warning() });
+    }
     let config = parse_config(&raw.config, diagnostics);
     let index = raw
         .index

@@ -181,7 +181,41 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
         topics,
         sources,
     };
-    let mut bytes = serde_json::to_vec_pretty(&export).unwrap_or_default();
+    let mut bytes = inert(serde_json::to_vec_pretty(&export).unwrap_or_default());
     bytes.push(b'\n');
     bytes
+}
+
+/// Serialised JSON with `<`, `>` and `&` written as `\u003c`, `\u003e`,
+/// `\u0026`: the same values, but no markup even if the file is ever
+/// pasted into an HTML page. In JSON those bytes occur only inside strings.
+pub(crate) fn inert(json: Vec<u8>) -> Vec<u8> {
+    let extra = json.iter().filter(|b| matches!(b, b'<' | b'>' | b'&')).count();
+    if extra == 0 {
+        return json;
+    }
+    let mut out = Vec::with_capacity(json.len() + extra * 5);
+    for b in json {
+        match b {
+            b'<' => out.extend_from_slice(b"\\u003c"),
+            b'>' => out.extend_from_slice(b"\\u003e"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            b => out.push(b),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inert_json_keeps_the_values() {
+        let value = serde_json::json!({"t": "<script>a & b</script>"});
+        let bytes = inert(serde_json::to_vec(&value).unwrap());
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(text, r#"{"t":"\u003cscript\u003ea \u0026 b\u003c/script\u003e"}"#);
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), value);
+    }
 }

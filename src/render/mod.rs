@@ -9,7 +9,7 @@
 //! Template errors (an override that uses a missing variable, say) are
 //! reported as diagnostics naming the template.
 
-mod json;
+pub(crate) mod json;
 mod listings;
 pub(crate) mod passages;
 pub(crate) mod search;
@@ -477,21 +477,18 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
 pub(crate) fn untrusted_markdown(markdown: &str) -> String {
     let events = Parser::new(markdown).map(|e| match e {
         Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
-        Event::Start(Tag::Link {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => {
+        // Links leave the site: only http(s), and without handing the
+        // dossier's address or window to the target.
+        Event::Start(Tag::Link { dest_url, .. }) => {
             let safe = dest_url.starts_with("https://") || dest_url.starts_with("http://");
-            let dest_url = if safe { dest_url } else { "".into() };
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            })
+            let href = if safe {
+                templates::escape(&dest_url)
+            } else {
+                String::new()
+            };
+            Event::InlineHtml(format!("<a href=\"{href}\" rel=\"noopener noreferrer\">").into())
         }
+        Event::End(pulldown_cmark::TagEnd::Link) => Event::InlineHtml("</a>".into()),
         Event::Start(Tag::Image {
             link_type,
             dest_url,

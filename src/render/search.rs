@@ -582,7 +582,8 @@ fn join_rows(rows: &[Vec<u8>]) -> Vec<u8> {
 fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     // Serialising these plain structs (string keys, no maps with non-string
     // keys, no floats) cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
+    // Markup characters are escaped so the index carries no tags at all.
+    super::json::inert(serde_json::to_vec(value).unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -1,0 +1,198 @@
+//! Words: where they are, the key they are compared by, and their stem.
+//!
+//! A word is a run of letters and digits; an apostrophe, hyphen or period
+//! between two of them stays inside it (`Putin's`, `Kremlin-backed`, `2.4`,
+//! `U.S`). Its *key* is what a diff compares: lowercased, curly apostrophes
+//! straightened, except acronyms (`US`, `U.S.` → `US`), which keep their
+//! case so that "US" never equals the pronoun "us". Its *stem* (Snowball
+//! English, the stemmer the search index uses) is what sentence alignment
+//! compares, and only for content words: those not in a short stopword list.
+
+use std::ops::Range;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Byte ranges of the words of `text`, in order.
+pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c.is_alphanumeric() {
+            start.get_or_insert(i);
+            continue;
+        }
+        let joins = matches!(c, '\'' | '’' | '-' | '.')
+            && start.is_some()
+            && chars.peek().is_some_and(|(_, n)| n.is_alphanumeric());
+        if joins {
+            continue;
+        }
+        if let Some(s) = start.take() {
+            out.push(s..i);
+        }
+    }
+    if let Some(s) = start {
+        out.push(s..text.len());
+    }
+    out
+}
+
+/// The key a word is compared by in diffs and alias matching.
+pub(crate) fn key(word: &str) -> String {
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let acronym = letters >= 2
+        && word
+            .chars()
+            .all(|c| c.is_uppercase() || c == '.' || c.is_ascii_digit());
+    if acronym {
+        return word.chars().filter(|&c| c != '.').collect();
+    }
+    word.chars()
+        .map(|c| if c == '’' { '\'' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a key is a function word: compared in diffs, but not a sign of
+/// shared content.
+pub(crate) fn is_stopword(key: &str) -> bool {
+    STOPWORDS.binary_search(&key).is_ok()
+}
+
+/// Whether a key negates ("not", "never", "didn't").
+pub(crate) fn is_negation(key: &str) -> bool {
+    matches!(
+        key,
+        "not" | "no" | "never" | "nor" | "neither" | "none" | "nothing" | "nobody" | "without"
+    ) || key.ends_with("n't")
+}
+
+/// Whether a word is written with a capital first letter.
+pub(crate) fn is_capitalised(word: &str) -> bool {
+    word.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// Whether a word holds a digit.
+pub(crate) fn has_digit(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
+}
+
+/// Stems content words; one per thread of work (it is cheap to create).
+pub(crate) struct Stems {
+    stemmer: Stemmer,
+}
+
+impl Stems {
+    pub(crate) fn new() -> Stems {
+        Stems {
+            stemmer: Stemmer::create(Algorithm::English),
+        }
+    }
+
+    /// The stem of a content word, hashed; `None` for a stopword.
+    pub(crate) fn of(&self, word: &str) -> Option<u64> {
+        let key = key(word);
+        if is_stopword(&key) {
+            return None;
+        }
+        let base = key
+            .strip_suffix("'s")
+            .or_else(|| key.strip_suffix('\''))
+            .unwrap_or(&key);
+        if base.chars().any(|c| c.is_uppercase() || c.is_ascii_digit()) {
+            return Some(hash(base.as_bytes()));
+        }
+        Some(hash(self.stemmer.stem(base).as_bytes()))
+    }
+}
+
+/// FNV-1a, then a finaliser that spreads the bits (splitmix64): a fixed,
+/// seedless hash, so that signatures and every ordering derived from them
+/// are the same on every run and machine.
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    mix(h)
+}
+
+/// splitmix64's finaliser.
+pub(crate) fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Function words, sorted (checked by a test) for binary search.
+const STOPWORDS: &[&str] = &[
+    "a", "about", "after", "again", "against", "all", "also", "am", "among", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by",
+    "can", "could", "did", "do", "does", "doing", "during", "each", "even", "ever", "every", "few",
+    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "it's", "its",
+    "itself", "just", "may", "me", "might", "more", "most", "much", "must", "my", "myself", "no",
+    "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours",
+    "ourselves", "out", "over", "own", "said", "same", "say", "says", "she", "should", "so",
+    "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
+    "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up",
+    "upon", "us", "very", "was", "we", "were", "what", "when", "where", "whether", "which",
+    "while", "who", "whom", "whose", "why", "will", "with", "within", "would", "you", "your",
+    "yours", "yourself",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<&str> {
+        spans(text).into_iter().map(|r| &text[r]).collect()
+    }
+
+    #[test]
+    fn spans_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Putin's critic.", &["Putin's", "critic"]),
+            ("Kremlin-backed, 2.4 million", &["Kremlin-backed", "2.4", "million"]),
+            ("the U.S. said", &["the", "U.S", "said"]),
+            ("“quoted” - dash", &["quoted", "dash"]),
+            ("Putin’s end.", &["Putin’s", "end"]),
+            ("trailing-", &["trailing"]),
+            ("", &[]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), *expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn keys_keep_acronyms_apart_from_words() {
+        assert_eq!(key("US"), "US");
+        assert_eq!(key("U.S"), "US");
+        assert_eq!(key("us"), "us");
+        assert_eq!(key("Us"), "us");
+        assert_eq!(key("Putin’s"), "putin's");
+        assert_eq!(key("2020"), "2020");
+        assert_eq!(key("A"), "a");
+    }
+
+    #[test]
+    fn stopwords_are_sorted_and_stems_ignore_them() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+        let stems = Stems::new();
+        assert_eq!(stems.of("The"), None);
+        assert_eq!(stems.of("bounties"), stems.of("bounty"));
+        assert_eq!(stems.of("Putin's"), stems.of("Putin"));
+        assert_ne!(stems.of("impeached"), stems.of("arrested"));
+        assert_ne!(stems.of("US"), None);
+    }
+
+    #[test]
+    fn negations() {
+        assert!(is_negation("not"));
+        assert!(is_negation("didn't"));
+        assert!(!is_negation("note"));
+    }
+}
