@@ -29,6 +29,8 @@ mod config;
 pub mod diagnostics;
 mod frontmatter;
 mod fs;
+#[doc(hidden)]
+pub mod fuzzing;
 mod init;
 mod load;
 mod parse;
