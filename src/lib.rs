@@ -13,6 +13,7 @@
 //! load(root)                        -> Raw        walk content/, read bytes; no parsing
 //! parse(Raw, &mut Diagnostics)      -> Parsed     front matter, citations, source paragraphs
 //! resolve(Parsed, &mut Diagnostics) -> Dossier    ids, quote matching, numbering, backlinks
+//! analyse(&Dossier)                 -> Analysis   derived copies, coverage (read-only)
 //! render(&Dossier)                  -> [Output]   tera pages, raw sources, static files
 //! write(&[Output], out)                           staging folder, marker file, atomic swap
 //! ```
@@ -25,6 +26,7 @@
 // problem found; boxing it would cost every caller for no measurable gain.
 #![allow(clippy::result_large_err)]
 
+mod analysis;
 mod config;
 pub mod diagnostics;
 mod frontmatter;
@@ -45,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+pub use analysis::{Rewrite, find_rewrites};
 pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
 pub use init::init;
 pub use serve::{ServeOptions, serve};
@@ -106,6 +109,8 @@ pub enum Stage {
     Parse,
     /// Verifying quotations, numbering, backlinks.
     Resolve,
+    /// Derived copies and coverage.
+    Analyse,
     /// Templates.
     Render,
     /// Writing and swapping in the site.
@@ -118,6 +123,7 @@ impl std::fmt::Display for Stage {
             Stage::Load => "reading files",
             Stage::Parse => "parsing",
             Stage::Resolve => "verifying citations",
+            Stage::Analyse => "comparing sources",
             Stage::Render => "rendering pages",
             Stage::Write => "writing the site",
         })
@@ -146,9 +152,12 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
             summary: None,
         });
     }
+    observe(Stage::Analyse);
+    let analysis = analysis::analyse(&dossier);
+    diagnostics.extend(analysis.diagnostics.iter().cloned());
     observe(Stage::Render);
     let base_path = config::base_path(&dossier.config.base_url);
-    let outputs = match render::render(&dossier, &base_path, &render::Selection::All) {
+    let outputs = match render::render(&dossier, &analysis, &base_path, &render::Selection::All) {
         Ok(outputs) => outputs,
         Err(errors) => {
             diagnostics.extend(errors);
@@ -185,11 +194,44 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
 
 /// Checks the content (drafts included) without writing anything.
 pub fn check(root: &std::path::Path) -> Result<Report> {
+    check_coverage(root).map(|(report, _)| report)
+}
+
+/// A source paragraph that mentions a topic's aliases but is not cited by
+/// that topic (`dossier check --coverage`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uncited {
+    /// The topic's slug.
+    pub topic: String,
+    /// The topic's title.
+    pub topic_title: String,
+    /// The topic's file, relative to the root.
+    pub topic_file: String,
+    /// The source's id.
+    pub source: String,
+    /// The source text's path, relative to the root.
+    pub file: String,
+    /// The paragraph's number (its anchor is `p-N`).
+    pub paragraph: usize,
+    /// The 1-based line of the file where the paragraph starts.
+    pub line: usize,
+    /// The aliases found in the paragraph.
+    pub aliases: Vec<String>,
+    /// The paragraph's text, wraps joined.
+    pub text: String,
+}
+
+/// [`check`], also listing the paragraphs that mention a topic's aliases
+/// without being cited by it, by topic, source and paragraph.
+pub fn check_coverage(root: &std::path::Path) -> Result<(Report, Vec<Uncited>)> {
     let started = Instant::now();
     let mut diagnostics = Diagnostics::default();
     let raw = load::load(root)?;
     let parsed = parse::parse(raw, &mut diagnostics);
     let dossier = resolve::resolve(parsed, true, &mut diagnostics);
+    let analysis = analysis::analyse(&dossier);
+    diagnostics.extend(analysis.diagnostics.iter().cloned());
+    let uncited = uncited(&dossier, &analysis);
     let summary = (diagnostics.error_count() == 0).then(|| Summary {
         topics: dossier.topics.len(),
         sources: dossier.sources.len(),
@@ -203,8 +245,39 @@ pub fn check(root: &std::path::Path) -> Result<Report> {
         elapsed: started.elapsed(),
         out: PathBuf::new(),
     });
-    Ok(Report {
-        diagnostics,
-        summary,
-    })
+    Ok((
+        Report {
+            diagnostics,
+            summary,
+        },
+        uncited,
+    ))
+}
+
+fn uncited(dossier: &resolve::Dossier, analysis: &analysis::Analysis) -> Vec<Uncited> {
+    let mut out = Vec::new();
+    for (t, mentions) in analysis.coverage.iter().enumerate() {
+        let topic = &dossier.topics[t].topic;
+        for m in mentions {
+            let source = &dossier.sources[m.source].source;
+            let paragraph = &source.paragraphs[m.paragraph];
+            let offset = paragraph.raw_offset(0).min(source.raw.len());
+            out.push(Uncited {
+                topic: topic.slug.clone(),
+                topic_title: topic.meta.title.clone(),
+                topic_file: topic.path.clone(),
+                source: source.id.clone(),
+                file: source.text_path.clone(),
+                paragraph: m.paragraph + 1,
+                line: source.raw[..offset].iter().filter(|&&b| b == b'\n').count() + 1,
+                aliases: m
+                    .aliases
+                    .iter()
+                    .map(|&a| topic.meta.aliases[a].clone())
+                    .collect(),
+                text: paragraph.text.clone(),
+            });
+        }
+    }
+    out
 }

@@ -71,6 +71,10 @@ enum Command {
         /// How to print problems.
         #[arg(long, value_enum, default_value_t = FormatArg::Human)]
         format: FormatArg,
+        /// Also list the source paragraphs that mention a topic's aliases
+        /// but are not cited by that topic (on standard output).
+        #[arg(long)]
+        coverage: bool,
     },
 }
 
@@ -124,7 +128,22 @@ fn main() -> ExitCode {
                 result => ("build", format, result),
             }
         }
-        Command::Check { root, format } => ("check", format, dossier::check(&root)),
+        Command::Check {
+            root,
+            format,
+            coverage: false,
+        } => ("check", format, dossier::check(&root)),
+        Command::Check {
+            root,
+            format,
+            coverage: true,
+        } => {
+            let result = dossier::check_coverage(&root).map(|(report, uncited)| {
+                let _ = print_coverage(&uncited, format);
+                report
+            });
+            ("check", format, result)
+        }
         Command::Serve {
             root,
             port,
@@ -204,6 +223,85 @@ fn finish(verb: &str, format: Format, report: &Report) -> ExitCode {
             );
             ExitCode::from(1)
         }
+    }
+}
+
+/// Prints `check --coverage`'s list on standard output: grouped by topic
+/// for people, one JSON object a line, or GitHub notices.
+fn print_coverage(uncited: &[dossier::Uncited], format: FormatArg) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        FormatArg::Json => {
+            for u in uncited {
+                let line = serde_json::json!({
+                    "topic": u.topic,
+                    "topic_title": u.topic_title,
+                    "topic_file": u.topic_file,
+                    "source": u.source,
+                    "file": u.file,
+                    "line": u.line,
+                    "paragraph": u.paragraph,
+                    "aliases": u.aliases,
+                    "text": u.text,
+                });
+                writeln!(out, "{line}")?;
+            }
+        }
+        FormatArg::Github => {
+            for u in uncited {
+                writeln!(
+                    out,
+                    "::notice file={},line={}::Topic \"{}\" does not cite paragraph p-{}, which mentions {}",
+                    u.file,
+                    u.line,
+                    u.topic_title,
+                    u.paragraph,
+                    u.aliases.join(", ")
+                )?;
+            }
+        }
+        FormatArg::Human => {
+            if uncited.is_empty() {
+                writeln!(
+                    out,
+                    "Coverage: every paragraph that mentions a topic's aliases is cited by that topic."
+                )?;
+                return Ok(());
+            }
+            writeln!(
+                out,
+                "Coverage: {} paragraph{} mention a topic's aliases but {} not cited by that topic.",
+                uncited.len(),
+                if uncited.len() == 1 { "" } else { "s" },
+                if uncited.len() == 1 { "is" } else { "are" },
+            )?;
+            let mut topic = "";
+            for u in uncited {
+                if u.topic != topic {
+                    topic = &u.topic;
+                    writeln!(out, "\n{} ({})", u.topic_title, u.topic_file)?;
+                }
+                writeln!(
+                    out,
+                    "  {}:{} p-{} [{}] {}",
+                    u.file,
+                    u.line,
+                    u.paragraph,
+                    u.aliases.join(", "),
+                    excerpt(&u.text, 80)
+                )?;
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first `chars` characters of a text, with `…` when cut.
+fn excerpt(text: &str, chars: usize) -> String {
+    match text.char_indices().nth(chars) {
+        Some((i, _)) => format!("{}…", text[..i].trim_end()),
+        None => text.to_owned(),
     }
 }
 

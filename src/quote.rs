@@ -146,30 +146,35 @@ impl SourceIndex {
     /// Finds the pieces of a quote, in order, inside one paragraph, each on
     /// word boundaries; the earliest such match. Ranges are in the
     /// normalised haystack.
+    ///
+    /// Each piece is placed at its first fitting occurrence after the one
+    /// before (greedy). Greedy placement only moves later when the first
+    /// piece does, so once the rest fails to fit after one start, it fails
+    /// after every later start in the paragraph too: the search moves on to
+    /// the next paragraph, and each paragraph is scanned about once per
+    /// piece, whatever the quote.
     fn find_normalised(&self, pieces: &[String]) -> Option<(usize, Vec<Range<usize>>)> {
-        let first = pieces.first()?;
+        let needles: Vec<Needle<'_>> = pieces.iter().map(|p| Needle::new(p.as_bytes())).collect();
+        let (first, rest) = needles.split_first()?;
         let hay = self.haystack.as_bytes();
-        for start in memmem::find_iter(hay, first.as_bytes()) {
-            if !on_word_boundaries(hay, start..start + first.len()) {
-                continue;
-            }
+        let mut from = 0;
+        while let Some(start) = first.find(hay, from, hay.len()) {
             let paragraph = self.paragraph_of(start);
             let limit = self.paragraph_end(paragraph);
-            let mut ranges = Vec::with_capacity(pieces.len());
+            let mut ranges = Vec::with_capacity(needles.len());
             ranges.push(start..start + first.len());
-            let mut from = start + first.len();
-            for piece in &pieces[1..] {
-                match find_bounded(hay, piece.as_bytes(), from, limit) {
-                    Some(at) => {
-                        ranges.push(at..at + piece.len());
-                        from = at + piece.len();
-                    }
-                    None => break,
-                }
+            let mut at = start + first.len();
+            for needle in rest {
+                let Some(found) = needle.find(hay, at, limit) else {
+                    break;
+                };
+                ranges.push(found..found + needle.len());
+                at = found + needle.len();
             }
-            if ranges.len() == pieces.len() {
+            if ranges.len() == needles.len() {
                 return Some((paragraph, ranges));
             }
+            from = limit + 1;
         }
         None
     }
@@ -189,27 +194,45 @@ impl SourceIndex {
 
     /// The passage most like a quote that was not found: the window of the
     /// same number of words sharing the most words with it.
+    ///
+    /// The count of shared words slides along each paragraph in constant
+    /// time per word. Ties are broken by the words in the same position as
+    /// in the quote, which costs the quote's length per window; that work
+    /// has a budget, after which a tie keeps the earlier window, so a long
+    /// quote against a 50 MB source still answers in time proportional to
+    /// the source.
     pub(crate) fn closest(&self, pieces: &[String]) -> Option<(usize, String)> {
         let quote: Vec<String> = pieces.iter().flat_map(|p| comparable_words(p)).collect();
         if quote.is_empty() {
             return None;
         }
         let wanted: HashSet<&str> = quote.iter().map(String::as_str).collect();
+        let mut budget = ALIGNMENT_BUDGET;
         // Best window: most shared words, then most words in the same
         // position as in the quote, then the earliest.
         let mut best: Option<((usize, usize), usize, usize, usize)> = None;
         for (index, &start) in self.starts.iter().enumerate() {
             let text = &self.haystack[start..self.paragraph_end(index)];
-            let words: Vec<&str> = text.split(' ').collect();
-            let keys: Vec<String> = words.iter().map(|w| comparable(w)).collect();
-            let n = quote.len().min(words.len());
-            for from in 0..=words.len().saturating_sub(n) {
-                let window = &keys[from..from + n];
-                let shared = window
-                    .iter()
-                    .filter(|k| wanted.contains(k.as_str()))
-                    .count();
-                let aligned = window.iter().zip(&quote).filter(|(a, b)| a == b).count();
+            let keys: Vec<String> = text.split(' ').map(comparable).collect();
+            let hits: Vec<bool> = keys.iter().map(|k| wanted.contains(k.as_str())).collect();
+            let n = quote.len().min(keys.len());
+            let mut shared = hits[..n].iter().filter(|&&h| h).count();
+            for from in 0..=keys.len() - n {
+                if from > 0 {
+                    shared = shared + usize::from(hits[from + n - 1]) - usize::from(hits[from - 1]);
+                }
+                let best_shared = best.map_or(0, |b| b.0.0);
+                let better = best.is_none() || shared > best_shared;
+                if !better && (shared < best_shared || budget < n) {
+                    continue;
+                }
+                let aligned = if budget >= n {
+                    budget -= n;
+                    let window = &keys[from..from + n];
+                    window.iter().zip(&quote).filter(|(a, b)| a == b).count()
+                } else {
+                    0
+                };
                 if best.is_none_or(|b| (shared, aligned) > b.0) {
                     best = Some(((shared, aligned), index, from, from + n));
                 }
@@ -226,6 +249,11 @@ impl SourceIndex {
     }
 }
 
+/// Word comparisons [`SourceIndex::closest`] may spend breaking ties
+/// between windows that share as many words with a quote: ample for any
+/// real quote against a real source, and a few milliseconds at worst.
+const ALIGNMENT_BUDGET: usize = 1 << 20;
+
 /// The byte after a match that ends at normalised offset `end`: just past
 /// the source character that produced the match's last byte.
 fn map_end(map: &[usize], end: usize, text: &str) -> usize {
@@ -233,11 +261,83 @@ fn map_end(map: &[usize], end: usize, text: &str) -> usize {
     last + text[last..].chars().next().map_or(1, char::len_utf8)
 }
 
-fn find_bounded(hay: &[u8], needle: &[u8], from: usize, limit: usize) -> Option<usize> {
-    let window = hay.get(from..limit)?;
-    memmem::find_iter(window, needle)
-        .map(|i| from + i)
-        .find(|&at| on_word_boundaries(hay, at..at + needle.len()))
+/// A quoted piece, ready to be found on word boundaries.
+///
+/// `memmem` finds occurrences that do not overlap, but the one on word
+/// boundaries may overlap one that is not (`a a` in `ba a a`); restarting
+/// the search one byte later would find it, in time proportional to the
+/// haystack times the piece when occurrences pile up (`aa aa … aa a` in
+/// `aa aa aa …`). Knowing the piece's shortest period instead, each
+/// overlapping occurrence costs only the bytes it adds (Galil's rule), and
+/// a search never re-reads more than it moved forward.
+struct Needle<'a> {
+    bytes: &'a [u8],
+    finder: memmem::Finder<'a>,
+    /// The shortest `p > 0` with `bytes[i] == bytes[i + p]` for every `i`.
+    period: usize,
+}
+
+impl<'a> Needle<'a> {
+    fn new(bytes: &'a [u8]) -> Needle<'a> {
+        Needle {
+            bytes,
+            finder: memmem::Finder::new(bytes),
+            period: shortest_period(bytes),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The first occurrence in `hay[from..limit]` that starts and ends on
+    /// word boundaries (which are judged against the whole of `hay`).
+    fn find(&self, hay: &[u8], from: usize, limit: usize) -> Option<usize> {
+        let (m, p) = (self.bytes.len(), self.period);
+        if m == 0 {
+            return None;
+        }
+        let mut pos = from;
+        while pos + m <= limit {
+            let mut at = pos + self.finder.find(&hay[pos..limit])?;
+            loop {
+                if on_word_boundaries(hay, at..at + m) {
+                    return Some(at);
+                }
+                // `at + p` is an occurrence too when the `p` bytes past this
+                // one repeat the piece's last `p` bytes.
+                let next = at + p;
+                if next + m <= limit && hay[at + m..next + m] == self.bytes[m - p..] {
+                    at = next;
+                } else {
+                    break;
+                }
+            }
+            // With `at + p` ruled out, no occurrence starts before
+            // `at + max(p, m - p) + 1`: one that overlapped `at` by `p`
+            // bytes or more would be a whole number of periods away
+            // (Fine and Wilf), so `at + p` would be one.
+            pos = at + p.max(m - p) + 1;
+        }
+        None
+    }
+}
+
+/// The shortest period of `bytes` (its length when it has none shorter),
+/// from the Knuth–Morris–Pratt failure function.
+fn shortest_period(bytes: &[u8]) -> usize {
+    let mut border = vec![0usize; bytes.len()];
+    let mut k = 0;
+    for i in 1..bytes.len() {
+        while k > 0 && bytes[i] != bytes[k] {
+            k = border[k - 1];
+        }
+        if bytes[i] == bytes[k] {
+            k += 1;
+        }
+        border[i] = k;
+    }
+    bytes.len() - border.last().copied().unwrap_or(0)
 }
 
 /// A match must not start or end in the middle of a word.

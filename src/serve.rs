@@ -274,7 +274,9 @@ impl Session {
             _ => Selection::All,
         };
         let partial = !matches!(selection, Selection::All);
-        let outputs = render::render(&dossier, "/", &selection).map_err(|errors| {
+        let analysis = crate::analysis::analyse(&dossier);
+        diagnostics.extend(analysis.diagnostics.iter().cloned());
+        let outputs = render::render(&dossier, &analysis, "/", &selection).map_err(|errors| {
             let mut sink = Diagnostics::default();
             sink.extend(errors);
             diagnostics::to_human_string(&sink)

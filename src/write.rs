@@ -65,8 +65,14 @@ pub(crate) fn write(outputs: &[Output], out: &Path) -> Result<()> {
     }
 
     fs::create_dir_all(&staging)?;
-    fs::write(&staging.join(MARKER), MARKER_TEXT)?;
-    write_all(outputs, &staging)?;
+    let written =
+        fs::write(&staging.join(MARKER), MARKER_TEXT).and_then(|()| write_all(outputs, &staging));
+    if let Err(e) = written {
+        // A full disk should not stay full of a half-written site; the
+        // next build would remove it too, were this to fail.
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
 
     if out.exists() {
         fs::rename(&out, &old)?;

@@ -1,6 +1,12 @@
 // Citation previews: hovering or focusing a citation number shows its note
 // in a popover; Escape or moving away closes it. Without JavaScript the
 // number is a plain link to the note.
+//
+// Whole-passage highlight: a passage that overlaps another, or is elided,
+// is rendered as several <mark> pieces, only the first of which has the
+// id that `#q-…` targets; every piece lists the passages it belongs to in
+// `data-q`. CSS `:target` can only reach the first piece, so the pieces of
+// the targeted passage get the class `is-target` as well.
 (function () {
   "use strict";
   var preview = null;
@@ -47,7 +53,22 @@
     hideTimer = setTimeout(hide, 250);
   }
 
+  function markTargetPassage() {
+    document.querySelectorAll("mark.is-target").forEach(function (m) { m.classList.remove("is-target"); });
+    var id = "";
+    try { id = decodeURIComponent(location.hash.slice(1)); } catch (e) { return; }
+    var target = id ? document.getElementById(id) : null;
+    if (!target || target.tagName !== "MARK") { return; }
+    target.classList.add("is-target");
+    document.querySelectorAll("mark[data-q]").forEach(function (m) {
+      if (m.getAttribute("data-q").split(" ").indexOf(id) >= 0) { m.classList.add("is-target"); }
+    });
+  }
+
+  window.addEventListener("hashchange", markTargetPassage);
+
   document.addEventListener("DOMContentLoaded", function () {
+    markTargetPassage();
     document.querySelectorAll("sup.cite a").forEach(function (link) {
       link.addEventListener("mouseenter", function () { clearTimeout(hideTimer); show(link); });
       link.addEventListener("mouseleave", scheduleHide);

@@ -12,6 +12,7 @@
   "use strict";
   var WORD = /[\p{Alphabetic}\p{N}]+/gu;
   var PAGE = 20;
+  var MAX_PREFIX_SHARDS = 6;
   var PREFETCH_BYTES = 2000000;
   var SNIPPET_CHARS = 220;
 
@@ -60,30 +61,39 @@
     return out;
   }
 
-  // Shards holding words equal to q, words q is a prefix of (when q has 3+
-  // characters), and words whose stem q starts with.
+  // Shards holding words equal to q and words whose stem q starts with (the
+  // shards whose key q starts with), and words q is a prefix of (the shards
+  // whose key starts with q) when q has 3+ characters. On a large site a
+  // short q would need many shards: those wait for the next letters.
   function shardsFor(q) {
-    var prefix = chars(q) >= 3;
-    return meta.shards.filter(function (s) {
-      return q.startsWith(s[0]) || (prefix && s[0].startsWith(q));
-    }).map(function (s) { return s[1]; });
+    var own = meta.shards.filter(function (s) { return q.startsWith(s[0]); });
+    var longer = chars(q) < 3 ? [] : meta.shards.filter(function (s) {
+      return s[0].startsWith(q) && s[0] !== q;
+    });
+    if (longer.length > MAX_PREFIX_SHARDS) { longer = []; }
+    return own.concat(longer).map(function (s) { return s[1]; });
   }
 
-  function factor(q, word, stem) {
+  // How much a word counts for query word q. A longer word that q begins
+  // counts for less once q is itself a word of the site (the reader has
+  // probably finished typing it): otherwise a rare "navalnys" would outrank
+  // the "Navalny" that was asked for.
+  function factor(q, word, stem, complete) {
     if (word === q) { return 1; }
-    if (chars(q) >= 3 && word.startsWith(q)) { return 0.6; }
-    if (chars(stem) >= 3 && q.startsWith(stem) && q.length - stem.length <= 4) { return 0.8; }
+    if (chars(stem) >= 3 && q.startsWith(stem) && q.length - stem.length <= 4) { return 0.7; }
+    if (chars(q) >= 3 && word.startsWith(q)) { return complete ? 0.3 : 0.7; }
     return 0;
   }
 
   // Best weighted score per document for one query word.
   function scoreWord(q, shards, matched) {
     var best = new Map();
+    var complete = shards.some(function (data) { return Object.prototype.hasOwnProperty.call(data, q); });
     shards.forEach(function (data) {
       Object.keys(data).forEach(function (word) {
         var entry = data[word];
         var stem = typeof entry[0] === "number" ? word.slice(0, entry[0]) : entry[0];
-        var f = factor(q, word, stem);
+        var f = factor(q, word, stem, complete);
         if (!f) { return; }
         matched.add(word);
         var postings = entry[1];
@@ -260,6 +270,7 @@
 
   var initial = new URLSearchParams(window.location.search).get("q") || "";
   input.value = initial;
+  document.getElementById("search-help").hidden = false;
   if (initial) { say("Loading the search index…"); }
   fetchJson(form.getAttribute("data-index"), { cache: "no-cache" }).then(function (m) {
     meta = m;

@@ -26,12 +26,10 @@ pub(crate) fn split(paragraphs: &[Paragraph]) -> Vec<Place> {
         .iter()
         .enumerate()
         .flat_map(|(p, para)| {
-            ranges(&para.text)
-                .into_iter()
-                .map(move |range| Place {
-                    paragraph: p,
-                    range,
-                })
+            ranges(&para.text).into_iter().map(move |range| Place {
+                paragraph: p,
+                range,
+            })
         })
         .collect()
 }
@@ -59,9 +57,8 @@ pub(crate) fn ranges(text: &str) -> Vec<Range<usize>> {
         let after = &text[end..];
         let gap = after.len() - after.trim_start().len();
         let next = after.trim_start().chars().next();
-        let starts = next.is_some_and(|c| {
-            c.is_uppercase() || c.is_ascii_digit() || "\"“‘'([".contains(c)
-        });
+        let starts =
+            next.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || "\"“‘'([".contains(c));
         if gap > 0 && starts && !(bytes[i] == b'.' && is_abbreviation(&text[start..i])) {
             push_trimmed(text, start..end, &mut out);
             start = end + gap;
@@ -126,14 +123,26 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("One. Two.", &["One.", "Two."]),
             ("One.  Two? Three!", &["One.", "Two?", "Three!"]),
-            ("He said \"no.\" She left.", &["He said \"no.\"", "She left."]),
+            (
+                "He said \"no.\" She left.",
+                &["He said \"no.\"", "She left."],
+            ),
             (
                 "He said “no.” “Yes,” she said.",
                 &["He said “no.”", "“Yes,” she said."],
             ),
-            ("U.S. Secretary of State spoke.", &["U.S. Secretary of State spoke."]),
-            ("Mr. Smith left. Gen. Jones stayed.", &["Mr. Smith left.", "Gen. Jones stayed."]),
-            ("It cost 2.4 million. Then more.", &["It cost 2.4 million.", "Then more."]),
+            (
+                "U.S. Secretary of State spoke.",
+                &["U.S. Secretary of State spoke."],
+            ),
+            (
+                "Mr. Smith left. Gen. Jones stayed.",
+                &["Mr. Smith left.", "Gen. Jones stayed."],
+            ),
+            (
+                "It cost 2.4 million. Then more.",
+                &["It cost 2.4 million.", "Then more."],
+            ),
             ("lower. case stays", &["lower. case stays"]),
             ("In 2019. 2020 followed.", &["In 2019.", "2020 followed."]),
             ("No end", &["No end"]),

@@ -2,7 +2,7 @@
 //!
 //! A word is a run of letters and digits; an apostrophe, hyphen or period
 //! between two of them stays inside it (`Putin's`, `Kremlin-backed`, `2.4`,
-//! `U.S`). Its *key* is what a diff compares: lowercased, curly apostrophes
+//! `U.S`), and so does a comma between two digits (`40,000`). Its *key* is what a diff compares: lowercased, curly apostrophes
 //! straightened, except acronyms (`US`, `U.S.` → `US`), which keep their
 //! case so that "US" never equals the pronoun "us". Its *stem* (Snowball
 //! English, the stemmer the search index uses) is what sentence alignment
@@ -16,15 +16,21 @@ use rust_stemmers::{Algorithm, Stemmer};
 pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start: Option<usize> = None;
+    let mut previous = ' ';
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
+        let before = std::mem::replace(&mut previous, c);
         if c.is_alphanumeric() {
             start.get_or_insert(i);
             continue;
         }
-        let joins = matches!(c, '\'' | '’' | '-' | '.')
-            && start.is_some()
-            && chars.peek().is_some_and(|(_, n)| n.is_alphanumeric());
+        let next = chars.peek().map_or(' ', |&(_, n)| n);
+        let joins = start.is_some()
+            && match c {
+                '\'' | '’' | '-' | '.' => next.is_alphanumeric(),
+                ',' => before.is_ascii_digit() && next.is_ascii_digit(),
+                _ => false,
+            };
         if joins {
             continue;
         }
@@ -54,6 +60,16 @@ pub(crate) fn key(word: &str) -> String {
         .collect()
 }
 
+/// A word folded for case-insensitive matching: lowercased, apostrophes
+/// straightened, acronyms included (aliases match "New START" and "new
+/// start" alike).
+pub(crate) fn folded(word: &str) -> String {
+    word.chars()
+        .map(|c| if c == '’' { '\'' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 /// Whether a key is a function word: compared in diffs, but not a sign of
 /// shared content.
 pub(crate) fn is_stopword(key: &str) -> bool {
@@ -73,10 +89,58 @@ pub(crate) fn is_capitalised(word: &str) -> bool {
     word.chars().next().is_some_and(char::is_uppercase)
 }
 
-/// Whether a word holds a digit.
-pub(crate) fn has_digit(word: &str) -> bool {
-    word.chars().any(|c| c.is_ascii_digit())
+/// Whether a word is a number: it holds a digit, or is a number word.
+pub(crate) fn is_number(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit()) || NUMBER_WORDS.contains(&key(word).as_str())
 }
+
+const NUMBER_WORDS: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "sixty",
+    "seventy",
+    "eighty",
+    "ninety",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "trillion",
+    "dozen",
+    "half",
+    "quarter",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "tenth",
+    "once",
+    "twice",
+    "thrice",
+];
 
 /// Stems content words; one per thread of work (it is cheap to create).
 pub(crate) struct Stems {
@@ -128,19 +192,146 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 
 /// Function words, sorted (checked by a test) for binary search.
 const STOPWORDS: &[&str] = &[
-    "a", "about", "after", "again", "against", "all", "also", "am", "among", "an", "and", "any",
-    "are", "as", "at", "be", "because", "been", "before", "being", "between", "both", "but", "by",
-    "can", "could", "did", "do", "does", "doing", "during", "each", "even", "ever", "every", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "it's", "its",
-    "itself", "just", "may", "me", "might", "more", "most", "much", "must", "my", "myself", "no",
-    "nor", "not", "now", "of", "off", "on", "once", "only", "or", "other", "our", "ours",
-    "ourselves", "out", "over", "own", "said", "same", "say", "says", "she", "should", "so",
-    "some", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then",
-    "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up",
-    "upon", "us", "very", "was", "we", "were", "what", "when", "where", "whether", "which",
-    "while", "who", "whom", "whose", "why", "will", "with", "within", "would", "you", "your",
-    "yours", "yourself",
+    "a",
+    "about",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "among",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "during",
+    "each",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "it's",
+    "its",
+    "itself",
+    "just",
+    "may",
+    "me",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "said",
+    "same",
+    "say",
+    "says",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
 ];
 
 #[cfg(test)]
@@ -155,8 +346,12 @@ mod tests {
     fn spans_table() {
         let cases: &[(&str, &[&str])] = &[
             ("Putin's critic.", &["Putin's", "critic"]),
-            ("Kremlin-backed, 2.4 million", &["Kremlin-backed", "2.4", "million"]),
+            (
+                "Kremlin-backed, 2.4 million",
+                &["Kremlin-backed", "2.4", "million"],
+            ),
             ("the U.S. said", &["the", "U.S", "said"]),
+            ("40,000 pounds, 3, 4", &["40,000", "pounds", "3", "4"]),
             ("“quoted” - dash", &["quoted", "dash"]),
             ("Putin’s end.", &["Putin’s", "end"]),
             ("trailing-", &["trailing"]),
@@ -187,6 +382,13 @@ mod tests {
         assert_eq!(stems.of("Putin's"), stems.of("Putin"));
         assert_ne!(stems.of("impeached"), stems.of("arrested"));
         assert_ne!(stems.of("US"), None);
+    }
+
+    #[test]
+    fn numbers() {
+        assert!(is_number("2019"));
+        assert!(is_number("Two"));
+        assert!(!is_number("twofold"));
     }
 
     #[test]

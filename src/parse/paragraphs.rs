@@ -109,41 +109,49 @@ fn leading_ws(s: &str) -> usize {
 }
 
 /// Byte ranges of the items of one line: the whole line, unless a bullet
-/// follows a sentence end inside it.
+/// follows a sentence end inside it (`<sentence end> - X` or
+/// `<sentence end> • X`).
 fn inline_items(line: &str) -> Vec<(usize, usize)> {
     let mut items = Vec::new();
     let mut start = 0;
-    let mut search = 0;
-    while let Some(found) = find_inline_bullet(&line[search..]) {
-        let (end_of_sentence, next) = (search + found.0, search + found.1);
-        if next >= line.len() {
-            break;
+    for (at, next) in inline_markers(line) {
+        let bullet = at >= start
+            && ends_sentence(&line[start..at])
+            && line[next..]
+                .chars()
+                .next()
+                .is_some_and(|c| !c.is_whitespace());
+        if bullet {
+            // White space before the marker ends no item.
+            items.push((start, start + line[start..at].trim_end().len()));
+            start = next;
         }
-        items.push((start, end_of_sentence));
-        start = next;
-        search = next;
     }
     items.push((start, line.len()));
     items
 }
 
-/// Finds `<sentence end> - X` or `<sentence end> • X` inside a line: returns
-/// the end of the sentence and the start of the next item's words.
-fn find_inline_bullet(s: &str) -> Option<(usize, usize)> {
-    for marker in [" - ", " • "] {
-        let mut from = 0;
-        while let Some(i) = s[from..].find(marker) {
-            let at = from + i;
-            let next = at + marker.len();
-            if ends_sentence(&s[..at])
-                && s[next..].chars().next().is_some_and(|c| !c.is_whitespace())
-            {
-                return Some((at, next));
-            }
-            from = next;
-        }
-    }
-    None
+/// Where ` - ` and ` • ` stand in a line, in order of position: the start
+/// of the marker and the byte after it.
+///
+/// One pass over the line for each marker: looking for the next bullet
+/// from each item on read the rest of the line again per item, quadratic
+/// on a long line of them.
+fn inline_markers(line: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut dashes = line.match_indices(" - ").peekable();
+    let mut dots = line.match_indices(" • ").peekable();
+    std::iter::from_fn(move || {
+        let dash_first = match (dashes.peek(), dots.peek()) {
+            (Some(dash), Some(dot)) => dash.0 < dot.0,
+            (dash, _) => dash.is_some(),
+        };
+        let (at, marker) = if dash_first {
+            dashes.next()
+        } else {
+            dots.next()
+        }?;
+        Some((at, at + marker.len()))
+    })
 }
 
 /// Whether a line's last words end a sentence: `.`, `!` or `?`, possibly

@@ -190,7 +190,10 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
 /// `\u0026`: the same values, but no markup even if the file is ever
 /// pasted into an HTML page. In JSON those bytes occur only inside strings.
 pub(crate) fn inert(json: Vec<u8>) -> Vec<u8> {
-    let extra = json.iter().filter(|b| matches!(b, b'<' | b'>' | b'&')).count();
+    let extra = json
+        .iter()
+        .filter(|b| matches!(b, b'<' | b'>' | b'&'))
+        .count();
     if extra == 0 {
         return json;
     }
@@ -215,7 +218,13 @@ mod tests {
         let value = serde_json::json!({"t": "<script>a & b</script>"});
         let bytes = inert(serde_json::to_vec(&value).unwrap());
         let text = String::from_utf8(bytes.clone()).unwrap();
-        assert_eq!(text, r#"{"t":"\u003cscript\u003ea \u0026 b\u003c/script\u003e"}"#);
-        assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), value);
+        assert_eq!(
+            text,
+            r#"{"t":"\u003cscript\u003ea \u0026 b\u003c/script\u003e"}"#
+        );
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(),
+            value
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! Template errors (an override that uses a missing variable, say) are
 //! reported as diagnostics naming the template.
 
+pub(crate) mod compare;
 pub(crate) mod json;
 mod listings;
 pub(crate) mod passages;
@@ -25,6 +26,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Context;
 
+use crate::analysis::Analysis;
 use crate::diagnostics::Diagnostic;
 use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
 use passages::CitedIn;
@@ -100,6 +102,7 @@ impl Selection {
 /// Renders the selected pages of the site.
 pub(crate) fn render(
     d: &Dossier,
+    analysis: &Analysis,
     base_path: &str,
     selection: &Selection,
 ) -> Result<Vec<Output>, Vec<Diagnostic>> {
@@ -191,9 +194,11 @@ pub(crate) fn render(
     let topic_pages: Vec<Result<Output, Diagnostic>> = d
         .topics
         .par_iter()
-        .filter(|t| selection.topic(&t.topic.slug))
-        .map(|t| {
-            let view = topic_view(d, t, &links);
+        .enumerate()
+        .filter(|(_, t)| selection.topic(&t.topic.slug))
+        .map(|(i, t)| {
+            let mut view = topic_view(d, t, &links);
+            view.also = compare::mention_views(d, analysis, i, &links);
             page(
                 "topic.html",
                 format!("topics/{}/index.html", t.topic.slug),
@@ -207,9 +212,11 @@ pub(crate) fn render(
     let source_pages: Vec<Result<Output, Diagnostic>> = d
         .sources
         .par_iter()
-        .filter(|s| selection.source(&s.source.id))
-        .map(|s| {
-            let view = source_view(d, s, &links);
+        .enumerate()
+        .filter(|(_, s)| selection.source(&s.source.id))
+        .map(|(i, s)| {
+            let mut view = source_view(d, s, &links);
+            view.rewrites = compare::rewrites_view(d, analysis, i, &links);
             page(
                 "source.html",
                 format!("sources/{}/index.html", s.source.id),
@@ -220,6 +227,27 @@ pub(crate) fn render(
         })
         .collect();
     jobs.extend(source_pages);
+    // A compare page shows both sources: it changes when either does.
+    let compare_pages: Vec<Result<Output, Diagnostic>> = analysis
+        .pairs
+        .par_iter()
+        .filter(|p| {
+            selection.source(&d.sources[p.original].source.id)
+                || selection.source(&d.sources[p.copy].source.id)
+        })
+        .map(|p| {
+            let view = compare::compare_view(d, p, &links);
+            let title = format!("Compare: {} and {}", view.original.title, view.copy.title);
+            page(
+                "compare.html",
+                compare::path(d, p),
+                "compare",
+                &title,
+                &view,
+            )
+        })
+        .collect();
+    jobs.extend(compare_pages);
 
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
@@ -397,6 +425,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
         has_code: t.topic.doc.has_code,
+        also: Vec::new(),
     }
 }
 
@@ -469,6 +498,7 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
         paragraphs,
         whole_citers,
         passage_count: s.passages.len(),
+        rewrites: compare::RewritesView::default(),
     }
 }
 

@@ -62,7 +62,7 @@ use crate::resolve::Dossier;
 /// Target size of one word shard, in bytes of JSON.
 const SHARD_BUDGET: usize = 32 * 1024;
 /// Target size of one chunk of documents, in bytes of JSON.
-const CHUNK_BUDGET: usize = 16 * 1024;
+const CHUNK_BUDGET: usize = 8 * 1024;
 /// Shard keys stop growing here; a longer key would not split a shard whose
 /// size comes from one frequent word.
 const MAX_KEY_CHARS: usize = 6;
@@ -538,7 +538,9 @@ pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
 /// Adds `search/<prefix>-<hash>.json` to `files`; returns its name.
 fn named(prefix: &str, bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) -> String {
     let hash = Sha256::digest(&bytes);
-    let hex: String = hash[..8].iter().map(|b| format!("{b:02x}")).collect();
+    // 48 bits: a collision among a build's few thousand files is a
+    // one-in-a-hundred-million chance.
+    let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
     let name = format!("{prefix}-{hex}.json");
     files.push((format!("search/{name}"), bytes));
     name
@@ -601,8 +603,9 @@ mod tests {
         }
     }
 
-    /// What `static/search.js` does: every query word must match a word of
-    /// the document, exactly, as a prefix (3+ characters) or by its stem.
+    /// What `static/search.js` does, without its discounts for inexact
+    /// matches: every query word must match a word of the document,
+    /// exactly, as a prefix (3+ characters) or by its stem.
     fn lookup<'d>(index: &Index, docs: &'d [Doc], query: &str) -> Vec<&'d str> {
         let analyzer = Analyzer::for_language("en");
         let mut scores: Option<HashMap<u32, u32>> = None;

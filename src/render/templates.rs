@@ -28,6 +28,7 @@ pub(crate) const DEFAULTS: &[(&str, &str)] = &[
     ("sitemap.xml", include_str!("../../templates/sitemap.xml")),
     ("robots.txt", include_str!("../../templates/robots.txt")),
     ("search.html", include_str!("../../templates/search.html")),
+    ("compare.html", include_str!("../../templates/compare.html")),
 ];
 
 /// Parses the defaults and the root's overrides.

@@ -126,6 +126,8 @@ pub(crate) struct TopicView<'a> {
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
     /// The page has highlighted code and needs `syntax.css`.
     pub has_code: bool,
+    /// "Also in the sources": uncited paragraphs that mention an alias.
+    pub also: Vec<super::compare::MentionView<'a>>,
 }
 
 /// One paragraph of a source page.
@@ -155,6 +157,8 @@ pub(crate) struct SourceView<'a> {
     /// Topics citing the whole source rather than a passage.
     pub whole_citers: Vec<LinkView<'a>>,
     pub passage_count: usize,
+    /// Rewrites this source takes part in (cross-source analysis).
+    pub rewrites: super::compare::RewritesView<'a>,
 }
 
 /// Builds links for one build (fixed base path).

@@ -1,0 +1,205 @@
+//! Coverage: what the notes leave out.
+//!
+//! For each topic, the source paragraphs that mention one of its `aliases`
+//! (case-insensitive, whole words: "hack" is not found in "hacked") but
+//! that the topic does not cite: no passage it quotes lies in them. Citing
+//! a whole source does not cover its paragraphs, since it points at none.
+//!
+//! Aliases are matched on folded words ([`words::folded`]), so punctuation and
+//! line wraps between the words of an alias do not matter. Every word of
+//! every source is looked up once in a table of the aliases' first words.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::words;
+use crate::resolve::Dossier;
+
+/// A paragraph that mentions a topic's aliases without being cited by it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Mention {
+    /// Index into [`Dossier::sources`].
+    pub source: usize,
+    /// Index of the paragraph (its anchor is `p-{paragraph+1}`).
+    pub paragraph: usize,
+    /// Indices into the topic's aliases found, in the order of the aliases.
+    pub aliases: Vec<usize>,
+    /// Where they are in the paragraph's text: sorted, not overlapping.
+    pub spans: Vec<Range<usize>>,
+}
+
+/// An alias as word keys.
+struct Alias {
+    topic: usize,
+    index: usize,
+    keys: Vec<String>,
+}
+
+/// A hit: topic, alias index, paragraph, byte range.
+type Hit = (usize, usize, usize, Range<usize>);
+
+/// For each topic (in the dossier's order), its uncited mentions, by
+/// source and paragraph.
+pub(crate) fn find(d: &Dossier) -> Vec<Vec<Mention>> {
+    let aliases: Vec<Alias> = d
+        .topics
+        .iter()
+        .enumerate()
+        .flat_map(|(topic, t)| {
+            t.topic
+                .meta
+                .aliases
+                .iter()
+                .enumerate()
+                .map(move |(index, a)| Alias {
+                    topic,
+                    index,
+                    keys: words::spans(a)
+                        .into_iter()
+                        .map(|r| words::folded(&a[r]))
+                        .collect(),
+                })
+        })
+        .filter(|a| !a.keys.is_empty())
+        .collect();
+    let mut by_first: HashMap<&str, Vec<&Alias>> = HashMap::new();
+    for a in &aliases {
+        by_first.entry(a.keys[0].as_str()).or_default().push(a);
+    }
+    let mut cited: HashSet<(usize, usize, usize)> = HashSet::new();
+    for (s, source) in d.sources.iter().enumerate() {
+        for p in &source.passages {
+            for b in &p.backlinks {
+                cited.insert((b.topic, s, p.found.paragraph));
+            }
+        }
+    }
+    let hits: Vec<Vec<Hit>> = d
+        .sources
+        .par_iter()
+        .map(|s| {
+            s.source
+                .paragraphs
+                .iter()
+                .enumerate()
+                .flat_map(|(p, para)| hits_in(&para.text, &by_first, p))
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<Vec<Mention>> = vec![Vec::new(); d.topics.len()];
+    for (s, hits) in hits.into_iter().enumerate() {
+        // Hits come by paragraph; gather each (topic, paragraph).
+        #[allow(clippy::type_complexity)]
+        let mut grouped: Vec<((usize, usize), Vec<(usize, Range<usize>)>)> = Vec::new();
+        for (topic, alias, p, range) in hits {
+            if cited.contains(&(topic, s, p)) {
+                continue;
+            }
+            match grouped.iter_mut().find(|(k, _)| *k == (topic, p)) {
+                Some((_, v)) => v.push((alias, range)),
+                None => grouped.push(((topic, p), vec![(alias, range)])),
+            }
+        }
+        for ((topic, paragraph), found) in grouped {
+            let mut aliases: Vec<usize> = found.iter().map(|(a, _)| *a).collect();
+            aliases.sort_unstable();
+            aliases.dedup();
+            out[topic].push(Mention {
+                source: s,
+                paragraph,
+                aliases,
+                spans: merged(found.into_iter().map(|(_, r)| r).collect()),
+            });
+        }
+    }
+    for mentions in &mut out {
+        mentions.sort_by_key(|m| (m.source, m.paragraph));
+    }
+    out
+}
+
+/// The aliases found in one paragraph.
+fn hits_in(text: &str, by_first: &HashMap<&str, Vec<&Alias>>, paragraph: usize) -> Vec<Hit> {
+    let spans = words::spans(text);
+    let keys: Vec<String> = spans
+        .iter()
+        .map(|r| words::folded(&text[r.clone()]))
+        .collect();
+    let mut hits = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(candidates) = by_first.get(key.as_str()) else {
+            continue;
+        };
+        for a in candidates {
+            let end = i + a.keys.len();
+            if end <= keys.len() && keys[i..end] == a.keys[..] {
+                let range = spans[i].start..spans[end - 1].end;
+                hits.push((a.topic, a.index, paragraph, range));
+            }
+        }
+    }
+    hits
+}
+
+/// Sorted ranges with overlapping ones joined.
+fn merged(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alias(topic: usize, index: usize, text: &str) -> Alias {
+        Alias {
+            topic,
+            index,
+            keys: words::spans(text)
+                .into_iter()
+                .map(|r| words::folded(&text[r]))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn aliases_match_whole_words_in_any_case() {
+        let aliases = [
+            alias(0, 0, "hack"),
+            alias(0, 1, "SolarWinds hack"),
+            alias(1, 0, "New START"),
+        ];
+        let mut by_first: HashMap<&str, Vec<&Alias>> = HashMap::new();
+        for a in &aliases {
+            by_first.entry(a.keys[0].as_str()).or_default().push(a);
+        }
+        let text = "The SolarWinds\nHack was hacked; new start talks.";
+        let hits = hits_in(text, &by_first, 3);
+        let found: Vec<(usize, usize, &str)> = hits
+            .iter()
+            .map(|(t, a, _, r)| (*t, *a, &text[r.clone()]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (0, 1, "SolarWinds\nHack"),
+                (0, 0, "Hack"),
+                (1, 0, "new start")
+            ]
+        );
+    }
+
+    #[test]
+    fn overlapping_spans_are_joined() {
+        assert_eq!(merged(vec![4..15, 0..3, 4..9, 14..20]), [0..3, 4..20]);
+    }
+}
