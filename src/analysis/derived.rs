@@ -32,9 +32,8 @@ pub(crate) struct Prepared {
 }
 
 /// Splits a text into sentences and computes its stems and signature.
-pub(crate) fn prepare(paragraphs: &[Paragraph]) -> Prepared {
+pub(crate) fn prepare(paragraphs: &[Paragraph], stemmer: &Stems) -> Prepared {
     let places = sentences::split(paragraphs);
-    let stemmer = Stems::new();
     let mut ordered = Vec::new();
     let stems = places
         .iter()
@@ -265,7 +264,8 @@ The chair promised an answer at the next meeting in the spring.
 
     fn prepared(texts: &[&str]) -> (Vec<Vec<Paragraph>>, Vec<Prepared>) {
         let paras: Vec<Vec<Paragraph>> = texts.iter().map(|t| split(t, 0)).collect();
-        let prepared = paras.iter().map(|p| prepare(p)).collect();
+        let stems = Stems::new();
+        let prepared = paras.iter().map(|p| prepare(p, &stems)).collect();
         (paras, prepared)
     }
 

@@ -53,6 +53,7 @@ pub(crate) use coverage::Mention;
 pub(crate) use derived::{DerivedPair, Direction};
 use derived::{Prepared, Sides, Verified};
 use diff::Term;
+use words::Stems;
 
 /// What the analysis found.
 #[derive(Debug, Default)]
@@ -80,7 +81,7 @@ pub(crate) fn analyse(d: &Dossier) -> Analysis {
     let prepared: Vec<Prepared> = d
         .sources
         .par_iter()
-        .map(|s| derived::prepare(&s.source.paragraphs))
+        .map(|s| Stems::with(|stems| derived::prepare(&s.source.paragraphs, stems)))
         .collect();
     // (copy, original) for every declared pair whose ids both exist.
     let declared: Vec<(usize, usize)> = d
@@ -251,7 +252,10 @@ pub struct Rewrite {
 pub fn find_rewrites(texts: &[&str]) -> Vec<Rewrite> {
     let prepared: Vec<Prepared> = texts
         .par_iter()
-        .map(|t| derived::prepare(&crate::parse::paragraphs::split(t, 0)))
+        .map(|t| {
+            let paragraphs = crate::parse::paragraphs::split(t, 0);
+            Stems::with(|stems| derived::prepare(&paragraphs, stems))
+        })
         .collect();
     derived::detect(&prepared, &[])
         .into_iter()

@@ -8,6 +8,8 @@
 //! English, the stemmer the search index uses) is what sentence alignment
 //! compares, and only for content words: those not in a short stopword list.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -142,20 +144,50 @@ const NUMBER_WORDS: &[&str] = &[
     "thrice",
 ];
 
-/// Stems content words; one per thread of work (it is cheap to create).
+/// Stems content words; one per thread of work. It remembers the words it
+/// has stemmed, as written: prose repeats its words, and stemming is most
+/// of the cost of preparing a text.
 pub(crate) struct Stems {
     stemmer: Stemmer,
+    seen: RefCell<HashMap<Box<str>, Option<u64>, foldhash::fast::RandomState>>,
+}
+
+/// Words remembered at most, so memory stays bounded on huge inputs (and
+/// in a long `serve`, since each thread keeps its table).
+const REMEMBERED: usize = 1 << 16;
+
+thread_local! {
+    static STEMS: Stems = Stems::new();
 }
 
 impl Stems {
     pub(crate) fn new() -> Stems {
         Stems {
             stemmer: Stemmer::create(Algorithm::English),
+            seen: RefCell::default(),
         }
+    }
+
+    /// Runs `f` with this thread's stemmer, whose memory of stemmed words
+    /// outlives the call.
+    pub(crate) fn with<R>(f: impl FnOnce(&Stems) -> R) -> R {
+        STEMS.with(f)
     }
 
     /// The stem of a content word, hashed; `None` for a stopword.
     pub(crate) fn of(&self, word: &str) -> Option<u64> {
+        if let Some(&stem) = self.seen.borrow().get(word) {
+            return stem;
+        }
+        let stem = self.compute(word);
+        let mut seen = self.seen.borrow_mut();
+        if seen.len() < REMEMBERED {
+            seen.insert(word.into(), stem);
+        }
+        stem
+    }
+
+    fn compute(&self, word: &str) -> Option<u64> {
         let key = key(word);
         if is_stopword(&key) {
             return None;
