@@ -79,10 +79,7 @@ fn main() -> Result<()> {
         // Two copies of one original are rewrites of each other too.
         let family = families(texts.len(), &planted);
         let others = found.len() - hits;
-        let unrelated = found
-            .iter()
-            .filter(|r| family[r.a] != family[r.b])
-            .count();
+        let unrelated = found.iter().filter(|r| family[r.a] != family[r.b]).count();
         println!(
             "- derived copies: found {hits} of {} planted copies; {others} other pairs, {unrelated} of them between unrelated texts",
             planted.len()
@@ -174,7 +171,9 @@ impl Language {
             "jor", "kel", "mar", "nis", "pol", "quin", "rus", "sol", "tam", "ver", "wyn",
         ];
         let word = |n: usize, rng: &mut Rng| -> String {
-            (0..n).map(|_| syllables[rng.below(syllables.len())]).collect()
+            (0..n)
+                .map(|_| syllables[rng.below(syllables.len())])
+                .collect()
         };
         let words: Vec<String> = (0..30_000).map(|i| word(2 + i % 3, rng)).collect();
         let names = (0..3_000)

@@ -28,10 +28,29 @@ pub(crate) struct Config {
     /// Who publishes the dossier.
     #[serde(default)]
     pub author: String,
+    /// The largest source text a build accepts, in MiB.
+    #[serde(default = "default_max_source_mib")]
+    pub max_source_mib: u32,
 }
 
 fn default_language() -> String {
     "en".to_owned()
+}
+
+/// A capture of a long report is well under a MiB; a source larger than
+/// this is more likely a mistake (a PDF's bytes, a log) than an article,
+/// and would slow every build.
+pub(crate) const DEFAULT_MAX_SOURCE_MIB: u32 = 4;
+
+fn default_max_source_mib() -> u32 {
+    DEFAULT_MAX_SOURCE_MIB
+}
+
+impl Config {
+    /// The largest source text a build accepts, in bytes.
+    pub(crate) fn max_source_bytes(&self) -> usize {
+        (self.max_source_mib as usize).saturating_mul(1024 * 1024)
+    }
 }
 
 impl Config {

@@ -148,8 +148,12 @@ pub(crate) fn parse_cached(
         cache.topics.insert(path, cached);
     }
     let mut source_diags = Vec::new();
-    let (sources, broken_sources) =
-        source::parse_all(raw.sources, &mut cache.sources, &mut source_diags);
+    let (sources, broken_sources) = source::parse_all(
+        raw.sources,
+        config.max_source_bytes(),
+        &mut cache.sources,
+        &mut source_diags,
+    );
     diagnostics.extend(source_diags);
     let template_hash = content_hash(
         &raw.templates
@@ -230,6 +234,7 @@ fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {
         base_url: "/".into(),
         language: "en".into(),
         author: String::new(),
+        max_source_mib: crate::config::DEFAULT_MAX_SOURCE_MIB,
     };
     let text = match source::decode(file) {
         Ok((text, _)) => Arc::<str>::from(text),

@@ -63,6 +63,7 @@ pub(crate) struct Source {
 /// Groups the files of `content/sources/` by stem and parses each pair.
 pub(crate) fn parse_all(
     files: Vec<RawFile>,
+    max_bytes: usize,
     cache: &mut HashMap<String, Cached<Source>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> (Vec<Arc<Source>>, HashSet<String>) {
@@ -129,6 +130,17 @@ pub(crate) fn parse_all(
         .into_par_iter()
         .map(|(id, text, sidecar)| {
             let hash = content_hash(&[&text.bytes, &sidecar.bytes]);
+            if text.bytes.len() > max_bytes {
+                let d = too_large(&text.path, text.bytes.len(), max_bytes);
+                return (
+                    id,
+                    Cached {
+                        hash,
+                        value: None,
+                        diagnostics: vec![d],
+                    },
+                );
+            }
             if let Some(hit) = cache.get(&id).filter(|hit| hit.hash == hash) {
                 return (id, hit.clone());
             }
@@ -157,6 +169,20 @@ pub(crate) fn parse_all(
         cache.insert(id, cached);
     }
     (sources, broken)
+}
+
+/// The error for a source text over the size limit.
+fn too_large(path: &str, bytes: usize, max_bytes: usize) -> Diagnostic {
+    const MIB: f64 = 1024.0 * 1024.0;
+    Diagnostic::file(
+        path,
+        format!(
+            "source text is {:.1} MiB, over the limit of {} MiB",
+            bytes as f64 / MIB,
+            max_bytes / (1024 * 1024)
+        ),
+    )
+    .with_help("split the capture into several sources, or raise `max_source_mib` in dossier.toml")
 }
 
 fn parse_pair(
