@@ -42,6 +42,9 @@ enum Command {
         /// Print nothing but problems: no progress, no summary line.
         #[arg(long, short)]
         quiet: bool,
+        /// Print how long each stage took, on standard error.
+        #[arg(long)]
+        timings: bool,
     },
     /// Build into memory, serve on localhost, rebuild and reload on change.
     Serve {
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
             drafts,
             format,
             quiet,
+            timings,
         } => {
             let options = BuildOptions {
                 root,
@@ -113,8 +117,15 @@ fn main() -> ExitCode {
                 drafts,
             };
             let progress = Progress::new(quiet);
-            let result = dossier::build_observed(&options, &|stage| progress.stage(stage));
+            let stages = std::cell::RefCell::new(Vec::new());
+            let result = dossier::build_observed(&options, &|stage| {
+                progress.stage(stage);
+                stages.borrow_mut().push((stage, std::time::Instant::now()));
+            });
             progress.finish();
+            if timings {
+                print_timings(&stages.into_inner());
+            }
             match result {
                 Ok(report) if quiet => {
                     let _ = dossier::diagnostics::emit(&report.diagnostics, format.into());
@@ -344,6 +355,18 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// `build --timings`: each stage that started, and how long it ran until
+/// the next one started or the build ended.
+fn print_timings(stages: &[(dossier::Stage, std::time::Instant)]) {
+    let end = std::time::Instant::now();
+    let mut err = std::io::stderr().lock();
+    for (i, (stage, started)) in stages.iter().enumerate() {
+        let until = stages.get(i + 1).map_or(end, |next| next.1);
+        let ms = until.duration_since(*started).as_secs_f64() * 1000.0;
+        let _ = writeln!(err, "{ms:>9.1} ms  {stage}");
     }
 }
 

@@ -615,3 +615,36 @@ fn a_citation_may_wrap_across_lines_of_the_markdown() {
         ]
     );
 }
+
+#[test]
+fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() {
+    let site = common::Site::fixture("good", &["--base-url", "https://example.org/d/"]);
+    let topic = site.page("topics/budget/index.html");
+    let first = note(&topic, 1);
+    let link = first.select(&sel("p.note-links a")).next().unwrap();
+    assert_eq!(text(link), "See the passage in the capture");
+    let href = attr(link, "href");
+    assert!(href.starts_with("/d/sources/"), "{href}");
+    // The passage's URL first; the original article's follows it.
+    let printed: Vec<String> = first
+        .select(&sel("p.note-links .print-url"))
+        .map(text)
+        .collect();
+    assert_eq!(printed[0], format!("https://example.org{href}"));
+    let whole = note(&topic, 7);
+    assert_eq!(
+        text(one(whole, "p.note-links .print-url")),
+        "https://example.org/d/sources/harbour-gazette/"
+    );
+    // A path-only base URL has no host to print.
+    let plain = page("topics/budget/index.html");
+    let first = note(&plain, 1);
+    let printed: Vec<String> = first
+        .select(&sel("p.note-links .print-url"))
+        .map(text)
+        .collect();
+    assert!(
+        printed.iter().all(|u| !u.contains("/sources/")),
+        "{printed:?}"
+    );
+}

@@ -275,7 +275,9 @@ mod tests {
         for id in ["a", "0", "a-b", "abc-123"] {
             assert!(is_valid_id(id), "{id}");
         }
-        for id in ["", "-a", "A", "a_b", "a/b", "..", "a.b", "c:"] {
+        for id in [
+            "", "-a", "A", "a_b", "a/b", "..", "a.b", "c:", "a\\b", "a\0b", "../x", "C:\\x",
+        ] {
             assert!(!is_valid_id(id), "{id}");
         }
     }

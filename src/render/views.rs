@@ -20,6 +20,9 @@ pub(crate) struct SiteView<'a> {
     pub base_path: &'a str,
     pub language: &'a str,
     pub author: &'a str,
+    /// `https://host` when `base_url` is absolute, else empty: what turns
+    /// a root-relative link into the URL a printed page shows.
+    pub origin: &'a str,
 }
 
 impl<'a> SiteView<'a> {
@@ -31,6 +34,11 @@ impl<'a> SiteView<'a> {
             base_path,
             language: &config.language,
             author: &config.author,
+            origin: if config.base_url.starts_with("http") {
+                config.base_url.strip_suffix(base_path).unwrap_or_default()
+            } else {
+                ""
+            },
         }
     }
 }
