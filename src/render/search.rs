@@ -357,7 +357,16 @@ pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
         })
         .collect();
     let n = docs.len().max(1) as f32;
-    let average = (counted.iter().map(|c| c.1).sum::<f32>() / n).max(1.0);
+    // Lengths are compared within a kind: a topic note is long next to a
+    // paragraph, and measured against paragraphs it would lose to any
+    // paragraph that merely mentions its title word.
+    let mut sums = [(0.0f32, 0u32); 4];
+    for (doc, (_, length)) in docs.iter().zip(&counted) {
+        let sum = &mut sums[doc.kind as usize];
+        sum.0 += length;
+        sum.1 += 1;
+    }
+    let averages = sums.map(|(total, count)| (total / count.max(1) as f32).max(1.0));
     let mut df: HashMap<&str, u32> = HashMap::new();
     for (tf, _) in &counted {
         for (word, _) in tf {
@@ -366,6 +375,7 @@ pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
     }
     let mut index = Index::new();
     for (doc, (tf, length)) in counted.iter().enumerate() {
+        let average = averages[docs[doc].kind as usize];
         let norm = K1 * (1.0 - B + B * length / average);
         for (word, f) in tf {
             let df = df.get(word.as_str()).copied().unwrap_or(1) as f32;
@@ -697,6 +707,29 @@ mod tests {
         assert_eq!(lookup(&index, &docs, "extending").len(), 3);
         assert_eq!(lookup(&index, &docs, "Lav"), ["sources/mt/#p-5"]);
         assert!(lookup(&index, &docs, "treaty missile").is_empty());
+    }
+
+    #[test]
+    fn a_topic_named_by_the_query_outranks_paragraphs_that_mention_it() {
+        let body = "The opposition leader returned from Germany and was detained. \
+                    His supporters protested in many cities. Navalny had been treated \
+                    after a poisoning in August. The calls raised his case, among \
+                    arms control, hacking and the war in Ukraine. "
+            .repeat(4);
+        let mut topic = doc("topics/navalny/", Kind::Topic, &body);
+        topic.fields = vec![(4.0, "Alexei Navalny".into()), (1.0, body)];
+        let mut docs = vec![topic];
+        // Many short paragraphs, as in real sources; a few name him.
+        for n in 1..=200 {
+            let text = if n % 30 == 0 {
+                "Navalny was arrested on his return."
+            } else {
+                "The treaty was extended for five years."
+            };
+            docs.push(doc(&format!("sources/bi/#p-{n}"), Kind::Paragraph, text));
+        }
+        let index = build_index(&docs, &Analyzer::for_language("en"));
+        assert_eq!(lookup(&index, &docs, "navalny")[0], "topics/navalny/");
     }
 
     #[test]
