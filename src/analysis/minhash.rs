@@ -50,12 +50,10 @@ pub(crate) type Signature = [u64; HASHES];
 const BIN_SHIFT: u32 = 64 - HASHES.trailing_zeros();
 const _: () = assert!(HASHES.is_power_of_two());
 
-/// The signature of a text given the hashed stems of its content words in
-/// text order; `None` when it has too few words to make a shingle.
-pub(crate) fn signature(stems: &[u64]) -> Option<Box<Signature>> {
-    if stems.len() < SHINGLE {
-        return None;
-    }
+/// The shingles of a text given the hashed stems of its content words in
+/// text order: each run of [`SHINGLE`] stems hashed, sorted, without
+/// repeats.
+pub(crate) fn shingles(stems: &[u64]) -> Vec<u64> {
     let mut shingles: Vec<u64> = stems
         .windows(SHINGLE)
         .map(|w| {
@@ -65,9 +63,17 @@ pub(crate) fn signature(stems: &[u64]) -> Option<Box<Signature>> {
         .collect();
     shingles.sort_unstable();
     shingles.dedup();
+    shingles
+}
+
+/// The signature of a text's [`shingles`]; `None` when it has none.
+pub(crate) fn signature(shingles: &[u64]) -> Option<Box<Signature>> {
+    if shingles.is_empty() {
+        return None;
+    }
     let mut signature = Box::new([u64::MAX; HASHES]);
     let mut filled = [false; HASHES];
-    for &shingle in &shingles {
+    for &shingle in shingles {
         // The shingle is already well mixed; its top bits pick the bin, and
         // values in different bins never coincide.
         let bin = (shingle >> BIN_SHIFT) as usize;
@@ -151,6 +157,17 @@ fn agreement(a: &Signature, b: &Signature) -> usize {
     a.iter().zip(b.iter()).filter(|(x, y)| x == y).count()
 }
 
+/// The exact Jaccard similarity of two sorted sets without repeats.
+pub(crate) fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    let shared = super::align::shared(a, b);
+    let union = a.len() + b.len() - shared;
+    if union == 0 {
+        0.0
+    } else {
+        shared as f64 / union as f64
+    }
+}
+
 /// The share of signature positions where two signatures agree: an
 /// estimate of the Jaccard similarity of their shingles.
 #[cfg(test)]
@@ -163,10 +180,19 @@ mod tests {
     use super::*;
 
     fn stems(words: &str) -> Vec<u64> {
-        words
+        let stems: Vec<u64> = words
             .split_whitespace()
             .map(|w| super::super::words::hash(w.as_bytes()))
-            .collect()
+            .collect();
+        shingles(&stems)
+    }
+
+    #[test]
+    fn jaccard_is_exact_on_sorted_sets() {
+        assert_eq!(jaccard(&[1, 2, 3, 4], &[3, 4, 5, 6]), 2.0 / 6.0);
+        assert_eq!(jaccard(&[1, 2], &[1, 2]), 1.0);
+        assert_eq!(jaccard(&[1], &[2]), 0.0);
+        assert_eq!(jaccard(&[], &[]), 0.0);
     }
 
     #[test]

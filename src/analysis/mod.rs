@@ -14,7 +14,9 @@
 //!    shingles (pairs of consecutive content-word stems) and LSH banding
 //!    propose the pairs worth aligning. Sources are never compared all
 //!    against all: the cost grows with the number of sources times the
-//!    bands, plus the pairs that share a bucket. Pairs a sidecar declares
+//!    bands, plus the pairs that share a bucket. A proposed pair is kept
+//!    when its exact share of shingles reaches [`derived::MIN_JACCARD`]
+//!    (a linear merge of two sorted lists). Pairs a sidecar declares
 //!    (`derived_from`) are always aligned too, so they can be checked.
 //! 3. *Alignment* ([`align`]): sentences are linked one to one by the
 //!    overlap of their stems, best first, in any order; left-over sentences
