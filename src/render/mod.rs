@@ -190,7 +190,6 @@ pub(crate) fn render(
         "robots.txt",
         &robots,
     ));
-
     let topic_pages: Vec<Result<Output, Diagnostic>> = d
         .topics
         .par_iter()
@@ -237,7 +236,10 @@ pub(crate) fn render(
         })
         .map(|p| {
             let view = compare::compare_view(d, p, &links);
-            let title = format!("Compare: {} and {}", view.original.title, view.copy.title);
+            let title = format!(
+                "Compare: {} and {}",
+                view.original.source.title, view.copy.source.title
+            );
             page(
                 "compare.html",
                 compare::path(d, p),
@@ -375,7 +377,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
                 NoteTarget::Source { source } => {
                     let s = &d.sources[*source];
                     view.kind = "source";
-                    view.source = Some(source_card(d, s, links));
+                    view.source = Some(source_ref(s, links));
                     view.original_url = s.source.meta.url.as_ref().map(|u| u.0.clone());
                     view.archive_url = s.source.meta.archive.as_ref().map(|u| u.0.as_str());
                 }
@@ -384,7 +386,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
                     let p = &s.passages[*passage];
                     view.kind = "passage";
                     view.words = Some(&p.words);
-                    view.source = Some(source_card(d, s, links));
+                    view.source = Some(source_ref(s, links));
                     view.passage_url = Some(format!("{}#{}", links.source(&s.source.id), p.id));
                     view.original_url = s
                         .source
@@ -420,7 +422,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         notes,
         sources: cited_sources(d, t)
             .into_iter()
-            .map(|s| source_card(d, &d.sources[s], links))
+            .map(|s| source_ref(&d.sources[s], links))
             .collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,

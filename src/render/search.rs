@@ -49,6 +49,7 @@
 //!    the results shown are loaded. URLs are relative to the base path,
 //!    which the script reads from the page.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
@@ -69,6 +70,7 @@ const MAX_KEY_CHARS: usize = 6;
 /// Shorter words are not indexed (and not searched for).
 const MIN_WORD_CHARS: usize = 2;
 /// Words too common to tell documents apart, dropped from English sites.
+/// Sorted: they are looked up by binary search.
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "he",
     "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "this",
@@ -164,11 +166,33 @@ impl Analyzer {
     }
 
     /// The indexed words of `text`, in order, repeats kept.
-    pub(crate) fn words<'t>(&'t self, text: &'t str) -> impl Iterator<Item = String> + 't {
-        text.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().nth(MIN_WORD_CHARS - 1).is_some())
-            .map(str::to_lowercase)
-            .filter(|w| !self.stop_words.contains(&w.as_str()))
+    #[cfg(test)]
+    pub(crate) fn words(&self, text: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        self.each_word(text, |w| words.push(w.into_owned()));
+        words
+    }
+
+    /// Calls `f` with each indexed word of `text`, in order, repeats kept;
+    /// a word already in lower case is lent, not copied.
+    pub(crate) fn each_word<'t>(&self, text: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
+        for raw in text.split(|c: char| !c.is_alphanumeric()) {
+            if raw.chars().nth(MIN_WORD_CHARS - 1).is_none() {
+                continue;
+            }
+            let word = if raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                Cow::Borrowed(raw)
+            } else {
+                // Whole-string lower-casing knows a word-final sigma.
+                Cow::Owned(raw.to_lowercase())
+            };
+            if self.stop_words.binary_search(&word.as_ref()).is_err() {
+                f(word);
+            }
+        }
     }
 
     fn stem(&self, word: &str) -> String {
@@ -182,28 +206,38 @@ impl Analyzer {
 /// The documents of a dossier, in a fixed order: topics, then each source
 /// followed by its paragraphs and its passages.
 pub(crate) fn documents(d: &Dossier) -> Vec<Doc> {
-    let mut docs = Vec::new();
-    for t in &d.topics {
-        let meta = &t.topic.meta;
-        let mut labels = meta.tags.clone();
-        labels.extend(meta.people.iter().cloned());
-        docs.push(Doc {
-            url: format!("topics/{}/", t.topic.slug),
-            title: meta.title.clone(),
-            kind: Kind::Topic,
-            context: "Topic".to_owned(),
-            text: meta.summary.clone(),
-            fields: vec![
-                (4.0, meta.title.clone()),
-                (2.0, meta.summary.clone()),
-                (2.0, labels.join(" ")),
-                (1.0, plain_text(&t.topic.doc.html)),
-            ],
-        });
-    }
-    for s in &d.sources {
-        source_documents(d, s, &mut docs);
-    }
+    let mut docs: Vec<Doc> = d
+        .topics
+        .par_iter()
+        .map(|t| {
+            let meta = &t.topic.meta;
+            let mut labels = meta.tags.clone();
+            labels.extend(meta.people.iter().cloned());
+            Doc {
+                url: format!("topics/{}/", t.topic.slug),
+                title: meta.title.clone(),
+                kind: Kind::Topic,
+                context: "Topic".to_owned(),
+                text: meta.summary.clone(),
+                fields: vec![
+                    (4.0, meta.title.clone()),
+                    (2.0, meta.summary.clone()),
+                    (2.0, labels.join(" ")),
+                    (1.0, plain_text(&t.topic.doc.html)),
+                ],
+            }
+        })
+        .collect();
+    let sources: Vec<Vec<Doc>> = d
+        .sources
+        .par_iter()
+        .map(|s| {
+            let mut docs = Vec::new();
+            source_documents(d, s, &mut docs);
+            docs
+        })
+        .collect();
+    docs.extend(sources.into_iter().flatten());
     docs
 }
 
@@ -340,23 +374,22 @@ pub(crate) type Index = BTreeMap<String, Entry>;
 pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
-    let counted: Vec<(Vec<(String, f32)>, f32)> = docs
+    type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+    // Term frequencies of each document, in parallel.
+    let counted: Vec<(Map<Cow<'_, str>, f32>, f32)> = docs
         .par_iter()
         .map(|doc| {
-            let mut tf: HashMap<String, f32> = HashMap::new();
+            let mut tf: Map<Cow<'_, str>, f32> = Map::default();
             let mut length = 0.0;
             for (boost, text) in &doc.fields {
-                for word in analyzer.words(text) {
+                analyzer.each_word(text, |word| {
                     *tf.entry(word).or_default() += boost;
                     length += boost;
-                }
+                });
             }
-            let mut tf: Vec<(String, f32)> = tf.into_iter().collect();
-            tf.sort_by(|a, b| a.0.cmp(&b.0));
             (tf, length)
         })
         .collect();
-    let n = docs.len().max(1) as f32;
     // Lengths are compared within a kind: a topic note is long next to a
     // paragraph, and measured against paragraphs it would lose to any
     // paragraph that merely mentions its title word.
@@ -367,32 +400,55 @@ pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
         sum.1 += 1;
     }
     let averages = sums.map(|(total, count)| (total / count.max(1) as f32).max(1.0));
-    let mut df: HashMap<&str, u32> = HashMap::new();
-    for (tf, _) in &counted {
-        for (word, _) in tf {
-            *df.entry(word.as_str()).or_default() += 1;
+    // Every distinct word gets a number, in order of first appearance;
+    // documents keep (number, frequency), and words their document counts.
+    let mut numbers: Map<Cow<'_, str>, u32> = Map::default();
+    let mut vocabulary: Vec<String> = Vec::new();
+    let mut df: Vec<u32> = Vec::new();
+    let mut terms: Vec<(Vec<(u32, f32)>, f32)> = Vec::with_capacity(counted.len());
+    for (tf, length) in counted {
+        let mut numbered = Vec::with_capacity(tf.len());
+        for (word, f) in tf {
+            let number = match numbers.get(word.as_ref()) {
+                Some(&n) => n,
+                None => {
+                    let n = vocabulary.len() as u32;
+                    vocabulary.push(word.clone().into_owned());
+                    numbers.insert(word, n);
+                    df.push(0);
+                    n
+                }
+            };
+            df[number as usize] += 1;
+            numbered.push((number, f));
         }
+        terms.push((numbered, length));
     }
-    let mut index = Index::new();
-    for (doc, (tf, length)) in counted.iter().enumerate() {
+    drop(numbers);
+    let n = docs.len().max(1) as f32;
+    let idf: Vec<f32> = df
+        .iter()
+        .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
+        .collect();
+    let mut postings: Vec<Vec<(u32, u32)>> =
+        df.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
+    for (doc, (numbered, length)) in terms.iter().enumerate() {
         let average = averages[docs[doc].kind as usize];
         let norm = K1 * (1.0 - B + B * length / average);
-        for (word, f) in tf {
-            let df = df.get(word.as_str()).copied().unwrap_or(1) as f32;
-            let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            let score = idf * f * (K1 + 1.0) / (f + norm);
+        for &(number, f) in numbered {
+            let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
             let weight = ((score * 10.0).round() as u32).max(1);
-            index
-                .entry(word.clone())
-                .or_insert_with(|| Entry {
-                    stem: analyzer.stem(word),
-                    postings: Vec::new(),
-                })
-                .postings
-                .push((doc as u32, weight));
+            postings[number as usize].push((doc as u32, weight));
         }
     }
-    index
+    drop(terms);
+    let stems: Vec<String> = vocabulary.par_iter().map(|w| analyzer.stem(w)).collect();
+    vocabulary
+        .into_iter()
+        .zip(stems)
+        .zip(postings)
+        .map(|((word, stem), postings)| (word, Entry { stem, postings }))
+        .collect()
 }
 
 /// A set of words sharing a key prefix, written as one file.
@@ -408,31 +464,44 @@ pub(crate) struct Shard<'a> {
 /// shard, so every word lies in the shard of its longest listed prefix.
 pub(crate) fn shards(index: &Index, budget: usize) -> Vec<Shard<'_>> {
     let words: Vec<(&str, &Entry)> = index.iter().map(|(w, e)| (w.as_str(), e)).collect();
+    let sizes: Vec<usize> = words.par_iter().map(|(w, e)| json_size(w, e)).collect();
+    let words = words
+        .into_iter()
+        .zip(sizes)
+        .map(|((w, e), size)| Measured {
+            word: w,
+            entry: e,
+            size,
+        })
+        .collect();
     let mut out = Vec::new();
     split(String::new(), words, budget, &mut out);
     out
 }
 
-fn split<'a>(
-    key: String,
-    words: Vec<(&'a str, &'a Entry)>,
-    budget: usize,
-    out: &mut Vec<Shard<'a>>,
-) {
+/// A word, its entry and the size of its JSON.
+struct Measured<'a> {
+    word: &'a str,
+    entry: &'a Entry,
+    size: usize,
+}
+
+fn split<'a>(key: String, words: Vec<Measured<'a>>, budget: usize, out: &mut Vec<Shard<'a>>) {
     let depth = key.chars().count();
-    let size: usize = words.iter().map(|(w, e)| json_size(w, e)).sum();
+    let size: usize = words.iter().map(|w| w.size).sum();
     if size <= budget || depth >= MAX_KEY_CHARS {
+        let words = words.into_iter().map(|w| (w.word, w.entry)).collect();
         out.push(Shard { key, words });
         return;
     }
     let mut here = Vec::new();
-    let mut deeper: BTreeMap<String, Vec<(&str, &Entry)>> = BTreeMap::new();
-    for (w, e) in words {
-        if w.chars().count() == depth {
-            here.push((w, e));
+    let mut deeper: BTreeMap<String, Vec<Measured<'a>>> = BTreeMap::new();
+    for w in words {
+        if w.word.chars().count() == depth {
+            here.push((w.word, w.entry));
         } else {
-            let prefix: String = w.chars().take(depth + 1).collect();
-            deeper.entry(prefix).or_default().push((w, e));
+            let prefix: String = w.word.chars().take(depth + 1).collect();
+            deeper.entry(prefix).or_default().push(w);
         }
     }
     if !here.is_empty() {
@@ -510,7 +579,6 @@ pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
     let analyzer = Analyzer::for_language(&d.config.language);
     let docs = documents(d);
     let index = build_index(&docs, &analyzer);
-    let mut files = Vec::new();
     let mut meta = Meta {
         version: 1,
         language: &d.config.language,
@@ -522,14 +590,26 @@ pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
         bytes: 0,
     };
     let shards = shards(&index, SHARD_BUDGET);
-    for shard in &shards {
-        let name = named("w", shard_json(shard), &mut files);
-        meta.shards.push((&shard.key, name));
+    let shard_files: Vec<(String, Vec<u8>)> = shards
+        .par_iter()
+        .map(|shard| named("w", shard_json(shard)))
+        .collect();
+    for (shard, (name, _)) in shards.iter().zip(&shard_files) {
+        meta.shards.push((&shard.key, name.clone()));
     }
-    for (first, chunk) in chunks(&docs, CHUNK_BUDGET) {
-        let name = named("d", chunk, &mut files);
-        meta.chunks.push((first, name));
+    let chunk_files: Vec<(u32, (String, Vec<u8>))> = chunks(&docs, CHUNK_BUDGET)
+        .into_par_iter()
+        .map(|(first, chunk)| (first, named("d", chunk)))
+        .collect();
+    let mut files = shard_files;
+    for (first, (name, bytes)) in chunk_files {
+        meta.chunks.push((first, name.clone()));
+        files.push((name, bytes));
     }
+    let files: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .map(|(name, bytes)| (format!("search/{name}"), bytes))
+        .collect();
     meta.bytes = files.iter().map(|(_, bytes)| bytes.len()).sum();
     let mut outputs: Vec<Output> = files
         .into_iter()
@@ -545,15 +625,14 @@ pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
     outputs
 }
 
-/// Adds `search/<prefix>-<hash>.json` to `files`; returns its name.
-fn named(prefix: &str, bytes: Vec<u8>, files: &mut Vec<(String, Vec<u8>)>) -> String {
+/// The content-addressed name of a file of the index,
+/// `<prefix>-<hash>.json`, with its bytes.
+fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
     let hash = Sha256::digest(&bytes);
     // 48 bits: a collision among a build's few thousand files is a
     // one-in-a-hundred-million chance.
     let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
-    let name = format!("{prefix}-{hex}.json");
-    files.push((format!("search/{name}"), bytes));
-    name
+    (format!("{prefix}-{hex}.json"), bytes)
 }
 
 /// Documents as JSON arrays, grouped in chunks of about `budget` bytes.
@@ -562,8 +641,11 @@ fn chunks(docs: &[Doc], budget: usize) -> Vec<(u32, Vec<u8>)> {
     let mut first = 0;
     let mut rows: Vec<Vec<u8>> = Vec::new();
     let mut size = 0;
-    for (i, doc) in docs.iter().enumerate() {
-        let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
+    let all: Vec<Vec<u8>> = docs
+        .par_iter()
+        .map(|doc| json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text)))
+        .collect();
+    for (i, row) in all.into_iter().enumerate() {
         if size + row.len() > budget && !rows.is_empty() {
             out.push((first, join_rows(&rows)));
             rows.clear();
@@ -659,10 +741,10 @@ mod tests {
             ("", &[]),
         ];
         for (text, want) in cases {
-            assert_eq!(en.words(text).collect::<Vec<_>>(), *want, "{text}");
+            assert_eq!(en.words(text), *want, "{text}");
         }
         let none = Analyzer::for_language("xx");
-        assert_eq!(none.words("the cat").collect::<Vec<_>>(), ["the", "cat"]);
+        assert_eq!(none.words("the cat"), ["the", "cat"]);
         assert_eq!(none.stem("cats"), "cats");
         assert_eq!(en.stem("extending"), "extend");
     }

@@ -62,9 +62,9 @@ pub(crate) struct TopicCard<'a> {
     pub updated_iso: Option<String>,
 }
 
-/// A source as listed on the home page and in a topic.
+/// A source as a note or a list names it.
 #[derive(Serialize)]
-pub(crate) struct SourceCard<'a> {
+pub(crate) struct SourceRef<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub publisher: &'a str,
@@ -72,6 +72,14 @@ pub(crate) struct SourceCard<'a> {
     pub published_iso: Option<String>,
     pub url: String,
     pub original_url: Option<&'a str>,
+}
+
+/// A source as listed on the home page and heading its own page: a
+/// [`SourceRef`] and what cites it.
+#[derive(Serialize)]
+pub(crate) struct SourceCard<'a> {
+    #[serde(flatten)]
+    pub source: SourceRef<'a>,
     pub cited_by: Vec<LinkView<'a>>,
     pub citations: usize,
     pub derived_from: Option<LinkView<'a>>,
@@ -98,7 +106,7 @@ pub(crate) struct NoteView<'a> {
     pub html: Option<&'a str>,
     /// The quoted words, normalised.
     pub words: Option<&'a str>,
-    pub source: Option<SourceCard<'a>>,
+    pub source: Option<SourceRef<'a>>,
     /// The marked passage on the source page.
     pub passage_url: Option<String>,
     /// The original article, scrolled to the words where browsers support it.
@@ -129,7 +137,7 @@ pub(crate) struct TopicView<'a> {
     pub body_html: &'a str,
     pub headings: &'a [Heading],
     pub notes: Vec<NoteView<'a>>,
-    pub sources: Vec<SourceCard<'a>>,
+    pub sources: Vec<SourceRef<'a>>,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
     /// The page has highlighted code and needs `syntax.css`.
@@ -224,12 +232,24 @@ pub(crate) fn cited_sources(_d: &Dossier, t: &ResolvedTopic) -> Vec<usize> {
     ids
 }
 
+pub(crate) fn source_ref<'a>(s: &'a ResolvedSource, links: &Links<'_>) -> SourceRef<'a> {
+    let meta = &s.source.meta;
+    SourceRef {
+        id: &s.source.id,
+        title: &meta.title,
+        publisher: &meta.publisher,
+        published: meta.published.map(|p| p.long()),
+        published_iso: meta.published.map(|p| p.iso()),
+        url: links.source(&s.source.id),
+        original_url: meta.url.as_ref().map(|u| u.0.as_str()),
+    }
+}
+
 pub(crate) fn source_card<'a>(
     d: &'a Dossier,
     s: &'a ResolvedSource,
     links: &Links<'_>,
 ) -> SourceCard<'a> {
-    let meta = &s.source.meta;
     let mut citing: Vec<usize> = s
         .passages
         .iter()
@@ -238,7 +258,7 @@ pub(crate) fn source_card<'a>(
         .collect();
     citing.sort_unstable();
     citing.dedup();
-    let derived_from = meta.derived_from.as_deref().and_then(|id| {
+    let derived_from = s.source.meta.derived_from.as_deref().and_then(|id| {
         d.sources
             .iter()
             .find(|o| o.source.id == id)
@@ -248,13 +268,7 @@ pub(crate) fn source_card<'a>(
             })
     });
     SourceCard {
-        id: &s.source.id,
-        title: &meta.title,
-        publisher: &meta.publisher,
-        published: meta.published.map(|p| p.long()),
-        published_iso: meta.published.map(|p| p.iso()),
-        url: links.source(&s.source.id),
-        original_url: meta.url.as_ref().map(|u| u.0.as_str()),
+        source: source_ref(s, links),
         cited_by: citing
             .into_iter()
             .map(|t| {
