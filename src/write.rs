@@ -1,10 +1,12 @@
 //! Stage 5, write: the site on disk, all or nothing.
 //!
 //! In: the rendered [`Output`]s and the target folder. The site is written
-//! to a staging folder beside the target (`.NAME.staging`), then swapped in
-//! with two renames; the previous site is removed only after the new one is
-//! in place. A build that fails or is killed leaves the previous site as it
-//! was, and the next build removes the stale staging folder.
+//! to a staging folder beside the target (`.NAME.staging`), then swapped in:
+//! on Linux in one step (`renameat2` with `RENAME_EXCHANGE`, so there is no
+//! moment without a site), elsewhere with two renames. The previous site is
+//! removed only after the new one is in place. A build that fails or is
+//! killed leaves the previous site as it was, and the next build removes the
+//! stale staging folder.
 //!
 //! Safety: every folder this stage creates holds a marker file
 //! ([`MARKER`]) first. A non-empty target without the marker was not made
@@ -74,15 +76,34 @@ pub(crate) fn write(outputs: &[Output], out: &Path) -> Result<()> {
         return Err(e);
     }
 
-    if out.exists() {
-        fs::rename(&out, &old)?;
-    }
-    fs::rename(&staging, &out)?;
-    // The new site is in place; failing to delete the old one loses nothing.
-    if old.exists() {
-        let _ = std::fs::remove_dir_all(&old);
+    swap_in(&staging, &out, &old)?;
+    // The new site is in place; failing to delete the old one loses nothing,
+    // and the next build removes it.
+    for previous in [&staging, &old] {
+        if is_ours(previous) {
+            let _ = std::fs::remove_dir_all(previous);
+        }
     }
     Ok(())
+}
+
+/// Puts `staging` where `out` is. Afterwards the previous site, if any, is
+/// at `staging` (exchanged in one step) or at `old` (two renames).
+fn swap_in(staging: &Path, out: &Path, old: &Path) -> Result<()> {
+    if !out.exists() {
+        return fs::rename(staging, out);
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        // Not every file system can exchange (EINVAL); those fall back to
+        // the two renames below.
+        if renameat_with(CWD, staging, CWD, out, RenameFlags::EXCHANGE).is_ok() {
+            return Ok(());
+        }
+    }
+    fs::rename(out, old)?;
+    fs::rename(staging, out)
 }
 
 fn write_all(outputs: &[Output], dir: &Path) -> Result<()> {
