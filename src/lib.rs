@@ -111,9 +111,9 @@ pub enum Stage {
     Resolve,
     /// Derived copies and coverage.
     Analyse,
-    /// Templates.
+    /// Templates, each file written to the staging folder as it is made.
     Render,
-    /// Writing and swapping in the site.
+    /// Swapping the staged site in.
     Write,
 }
 
@@ -124,8 +124,8 @@ impl std::fmt::Display for Stage {
             Stage::Parse => "parsing",
             Stage::Resolve => "verifying citations",
             Stage::Analyse => "comparing sources",
-            Stage::Render => "rendering pages",
-            Stage::Write => "writing the site",
+            Stage::Render => "rendering and writing pages",
+            Stage::Write => "putting the site in place",
         })
     }
 }
@@ -155,24 +155,33 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     observe(Stage::Analyse);
     let analysis = analysis::analyse(&dossier);
     diagnostics.extend(analysis.diagnostics.iter().cloned());
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| options.root.join("public"));
+    let staging = write::Staging::begin(&out)?;
     observe(Stage::Render);
     let base_path = config::base_path(&dossier.config.base_url);
-    let outputs = match render::render(&dossier, &analysis, &base_path, &render::Selection::All) {
-        Ok(outputs) => outputs,
-        Err(errors) => {
+    let rendered = render::render(
+        &dossier,
+        &analysis,
+        &base_path,
+        &render::Selection::All,
+        &staging,
+    );
+    match rendered {
+        Ok(()) => {}
+        Err(render::RenderError::Content(errors)) => {
             diagnostics.extend(errors);
             return Ok(Report {
                 diagnostics,
                 summary: None,
             });
         }
-    };
-    let out = options
-        .out
-        .clone()
-        .unwrap_or_else(|| options.root.join("public"));
+        Err(render::RenderError::Io(e)) => return Err(e),
+    }
     observe(Stage::Write);
-    write::write(&outputs, &out)?;
+    let (files, pages) = staging.commit()?;
     let summary = Summary {
         topics: dossier.topics.len(),
         sources: dossier.sources.len(),
@@ -181,11 +190,15 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
             .iter()
             .map(|t| t.topic.doc.citations.len())
             .sum(),
-        pages: outputs.iter().filter(|o| o.path.ends_with(".html")).count(),
-        files: outputs.len(),
+        pages,
+        files,
         elapsed: started.elapsed(),
         out,
     };
+    // Freeing a large dossier takes a noticeable share of a build; the
+    // caller has what it needs, so let another thread do it (a process
+    // that exits first never waits for it).
+    std::thread::spawn(move || drop((dossier, analysis)));
     Ok(Report {
         diagnostics,
         summary: Some(summary),

@@ -276,12 +276,17 @@ impl Session {
         let partial = !matches!(selection, Selection::All);
         let analysis = crate::analysis::analyse(&dossier);
         diagnostics.extend(analysis.diagnostics.iter().cloned());
-        let outputs = render::render(&dossier, &analysis, "/", &selection).map_err(|errors| {
-            let mut sink = Diagnostics::default();
-            sink.extend(errors);
-            diagnostics::to_human_string(&sink)
+        let collected = render::Collect::default();
+        render::render(&dossier, &analysis, "/", &selection, &collected).map_err(|e| match e {
+            render::RenderError::Content(errors) => {
+                let mut sink = Diagnostics::default();
+                sink.extend(errors);
+                diagnostics::to_human_string(&sink)
+            }
+            render::RenderError::Io(e) => format!("error: {e:#}\n"),
         })?;
-        let outputs = outputs
+        let outputs = collected
+            .into_sorted()
             .into_iter()
             .map(ServedOutput::from)
             .collect::<Result<Vec<_>, _>>()?;

@@ -1,7 +1,9 @@
 //! Stage 5, write: the site on disk, all or nothing.
 //!
-//! In: the rendered [`Output`]s and the target folder. The site is written
-//! to a staging folder beside the target (`.NAME.staging`), then swapped in:
+//! In: the target folder, then each [`Output`] as the render stage makes it
+//! (pages are written while others are still being rendered, so the site
+//! is never held in memory whole). The site is written to a staging folder
+//! beside the target (`.NAME.staging`), then swapped in:
 //! on Linux in one step (`renameat2` with `RENAME_EXCHANGE`, so there is no
 //! moment without a site), elsewhere with two renames. The previous site is
 //! removed only after the new one is in place. A build that fails or is
@@ -12,14 +14,13 @@
 //! ([`MARKER`]) first. A non-empty target without the marker was not made
 //! by dossier and is refused, never deleted.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
-use rayon::prelude::*;
 
 use crate::fs;
-use crate::render::{Contents, Output};
+use crate::render::{Contents, Output, Sink};
 
 /// The file that marks a folder as dossier's build output.
 pub const MARKER: &str = ".dossier-build";
@@ -27,64 +28,124 @@ pub const MARKER: &str = ".dossier-build";
 const MARKER_TEXT: &[u8] =
     b"This folder is the output of `dossier build` and is replaced by each build.\n";
 
-/// Writes `outputs` into `out`, replacing what a previous build put there.
-pub(crate) fn write(outputs: &[Output], out: &Path) -> Result<()> {
-    let out = absolute(out)?;
-    let parent = out
-        .parent()
-        .context("the output folder has no parent folder")?
-        .to_owned();
-    let name = out
-        .file_name()
-        .context("the output folder has no name")?
-        .to_string_lossy()
-        .into_owned();
-    fs::create_dir_all(&parent)?;
-    let staging = parent.join(format!(".{name}.staging"));
-    let old = parent.join(format!(".{name}.old"));
+/// A build's staging folder: files go in as they are rendered, and the
+/// folder takes the target's place at [`Staging::commit`]. Dropped without
+/// a commit (a content error, a failed write), it is removed and the
+/// target is untouched.
+#[derive(Debug)]
+pub(crate) struct Staging {
+    out: PathBuf,
+    staging: PathBuf,
+    old: PathBuf,
+    files: AtomicUsize,
+    pages: AtomicUsize,
+    committed: bool,
+}
 
-    // A build killed between the two renames left the old site beside the
-    // target: put it back before anything else.
-    if !out.exists() && is_ours(&old) {
-        fs::rename(&old, &out)?;
-    }
-    if out.exists() {
-        if !out.is_dir() {
-            bail!(
-                "cannot write the site to {}: it is a file, not a folder",
-                out.display()
-            );
+impl Staging {
+    /// Checks that `out` may be replaced, clears what an interrupted build
+    /// left beside it, and creates an empty staging folder.
+    pub(crate) fn begin(out: &Path) -> Result<Staging> {
+        let out = absolute(out)?;
+        let parent = out
+            .parent()
+            .context("the output folder has no parent folder")?
+            .to_owned();
+        let name = out
+            .file_name()
+            .context("the output folder has no name")?
+            .to_string_lossy()
+            .into_owned();
+        fs::create_dir_all(&parent)?;
+        let staging = parent.join(format!(".{name}.staging"));
+        let old = parent.join(format!(".{name}.old"));
+
+        // A build killed between the two renames of the fallback swap left
+        // the old site beside the target: put it back before anything else.
+        if !out.exists() && is_ours(&old) {
+            fs::rename(&old, &out)?;
         }
-        if !is_ours(&out) && !fs::is_empty_dir(&out)? {
-            bail!(
-                "refusing to write the site into {}: the folder is not empty and was not made by dossier (it has no {MARKER} file); choose another --out or empty it",
-                out.display()
-            );
+        if out.exists() {
+            if !out.is_dir() {
+                bail!(
+                    "cannot write the site to {}: it is a file, not a folder",
+                    out.display()
+                );
+            }
+            if !is_ours(&out) && !fs::is_empty_dir(&out)? {
+                bail!(
+                    "refusing to write the site into {}: the folder is not empty and was not made by dossier (it has no {MARKER} file); choose another --out or empty it",
+                    out.display()
+                );
+            }
         }
-    }
-    for stale in [&staging, &old] {
-        remove_ours(stale)?;
+        for stale in [&staging, &old] {
+            remove_ours(stale)?;
+        }
+        fs::create_dir_all(&staging)?;
+        let staged = Staging {
+            out,
+            staging,
+            old,
+            files: AtomicUsize::new(0),
+            pages: AtomicUsize::new(0),
+            committed: false,
+        };
+        fs::write(&staged.staging.join(MARKER), MARKER_TEXT)?;
+        Ok(staged)
     }
 
-    fs::create_dir_all(&staging)?;
-    let written =
-        fs::write(&staging.join(MARKER), MARKER_TEXT).and_then(|()| write_all(outputs, &staging));
-    if let Err(e) = written {
-        // A full disk should not stay full of a half-written site; the
-        // next build would remove it too, were this to fail.
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
+    /// Swaps the staged site in; returns the number of files and of HTML
+    /// pages written.
+    pub(crate) fn commit(mut self) -> Result<(usize, usize)> {
+        swap_in(&self.staging, &self.out, &self.old)?;
+        self.committed = true;
+        // The new site is in place; failing to delete the old one loses
+        // nothing, and the next build removes it.
+        for previous in [&self.staging, &self.old] {
+            if is_ours(previous) {
+                let _ = std::fs::remove_dir_all(previous);
+            }
+        }
+        Ok((
+            self.files.load(Ordering::Relaxed),
+            self.pages.load(Ordering::Relaxed),
+        ))
     }
+}
 
-    swap_in(&staging, &out, &old)?;
-    // The new site is in place; failing to delete the old one loses nothing,
-    // and the next build removes it.
-    for previous in [&staging, &old] {
-        if is_ours(previous) {
-            let _ = std::fs::remove_dir_all(previous);
+impl Sink for Staging {
+    fn put(&self, output: Output) -> Result<()> {
+        let target = self.staging.join(&output.path);
+        if let Some(folder) = Path::new(&output.path).parent()
+            && !folder.as_os_str().is_empty()
+        {
+            fs::create_dir_all(&self.staging.join(folder))?;
+        }
+        match &output.contents {
+            Contents::Bytes(bytes) => fs::write(&target, bytes)?,
+            Contents::Copy(from) => {
+                std::fs::copy(from, &target).with_context(|| {
+                    format!("cannot copy {} to {}", from.display(), target.display())
+                })?;
+            }
+        }
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if output.path.ends_with(".html") {
+            self.pages.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            // A full disk should not stay full of a half-written site; the
+            // next build would remove it too, were this to fail.
+            let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
-    Ok(())
 }
 
 /// Puts `staging` where `out` is. Afterwards the previous site, if any, is
@@ -104,25 +165,6 @@ fn swap_in(staging: &Path, out: &Path, old: &Path) -> Result<()> {
     }
     fs::rename(out, old)?;
     fs::rename(staging, out)
-}
-
-fn write_all(outputs: &[Output], dir: &Path) -> Result<()> {
-    let folders: BTreeSet<PathBuf> = outputs
-        .iter()
-        .filter_map(|o| Path::new(&o.path).parent().map(|p| dir.join(p)))
-        .collect();
-    for folder in folders {
-        fs::create_dir_all(&folder)?;
-    }
-    outputs.par_iter().try_for_each(|o| {
-        let target = dir.join(&o.path);
-        match &o.contents {
-            Contents::Bytes(bytes) => fs::write(&target, bytes),
-            Contents::Copy(from) => std::fs::copy(from, &target)
-                .map(|_| ())
-                .with_context(|| format!("cannot copy {} to {}", from.display(), target.display())),
-        }
-    })
 }
 
 /// Whether `dir` is a folder holding the marker.
@@ -151,6 +193,22 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Writes `outputs` into `out` as a build does.
+    fn write(outputs: &[Output], out: &Path) -> Result<()> {
+        let staging = Staging::begin(out)?;
+        for o in outputs {
+            let copy = Output {
+                path: o.path.clone(),
+                contents: match &o.contents {
+                    Contents::Bytes(b) => Contents::Bytes(b.clone()),
+                    Contents::Copy(p) => Contents::Copy(p.clone()),
+                },
+            };
+            staging.put(copy)?;
+        }
+        staging.commit().map(|_| ())
+    }
 
     fn page(path: &str, text: &str) -> Output {
         Output {

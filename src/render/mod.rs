@@ -1,10 +1,11 @@
 //! Stage 4, render: the dossier as files.
 //!
-//! In: a [`Dossier`] whose citations all resolved. Out: a list of
-//! [`Output`]s (a relative path and its bytes), sorted by path. Pages are
-//! rendered in parallel through the one [`Templates`] instance parsed in the
-//! parse stage; each page gets a small view struct (see [`views`]), never a
-//! copy of the whole dossier.
+//! In: a [`Dossier`] whose citations all resolved. Out: [`Output`]s (a
+//! relative path and its bytes), handed to a [`Sink`] as they are made: the
+//! build writes each one to its staging folder at once, `serve` keeps them.
+//! Pages are rendered in parallel through the one [`Templates`] instance
+//! parsed in the parse stage; each page gets a small view struct (see
+//! [`views`]), never a copy of the whole dossier.
 //!
 //! Template errors (an override that uses a missing variable, say) are
 //! reported as diagnostics naming the template.
@@ -19,6 +20,7 @@ pub(crate) mod views;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use pulldown_cmark::{Event, Parser, Tag};
@@ -99,13 +101,96 @@ impl Selection {
     }
 }
 
-/// Renders the selected pages of the site.
+/// Where rendered files go as they are made: a build's staging folder, or
+/// the memory of `serve`. Called from many threads at once.
+pub(crate) trait Sink: Sync {
+    /// Takes one file of the site.
+    fn put(&self, output: Output) -> anyhow::Result<()>;
+}
+
+/// A [`Sink`] that keeps the files, for `serve`.
+#[derive(Debug, Default)]
+pub(crate) struct Collect(Mutex<Vec<Output>>);
+
+impl Collect {
+    /// The files, sorted by path.
+    pub(crate) fn into_sorted(self) -> Vec<Output> {
+        let mut outputs = self.0.into_inner().unwrap_or_else(|p| p.into_inner());
+        outputs.sort_by(|a, b| a.path.cmp(&b.path));
+        outputs
+    }
+}
+
+impl Sink for Collect {
+    fn put(&self, output: Output) -> anyhow::Result<()> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(output);
+        Ok(())
+    }
+}
+
+/// Why a render stopped.
+#[derive(Debug)]
+pub(crate) enum RenderError {
+    /// Templates failed on some pages (all of them are reported).
+    Content(Vec<Diagnostic>),
+    /// The sink could not take a file (a full disk, say).
+    Io(anyhow::Error),
+}
+
+/// What a render met while its tasks ran: template errors and the first
+/// I/O error of the sink.
+#[derive(Default)]
+struct Problems {
+    content: Mutex<Vec<Diagnostic>>,
+    io: Mutex<Option<anyhow::Error>>,
+}
+
+impl Problems {
+    fn put(&self, sink: &dyn Sink, output: Result<Output, Diagnostic>) {
+        match output {
+            Ok(o) => {
+                if let Err(e) = sink.put(o) {
+                    self.io
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert(e);
+                }
+            }
+            Err(d) => self
+                .content
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(d),
+        }
+    }
+
+    fn into_result(self) -> Result<(), RenderError> {
+        let io = self.io.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut content = self.content.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !content.is_empty() {
+            // Pages render in any order; one broken template fails many of
+            // them with the same message.
+            content.sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+            content.dedup_by(|a, b| a.message == b.message);
+            return Err(RenderError::Content(content));
+        }
+        match io {
+            Some(e) => Err(RenderError::Io(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Renders the selected pages of the site into `sink`. The pages, the raw
+/// captures, the search index and `dossier.json` are made concurrently,
+/// and each file goes to the sink as soon as it is made.
 pub(crate) fn render(
     d: &Dossier,
     analysis: &Analysis,
     base_path: &str,
     selection: &Selection,
-) -> Result<Vec<Output>, Vec<Diagnostic>> {
+    sink: &dyn Sink,
+) -> Result<(), RenderError> {
     let links = Links { base: base_path };
     let site = SiteView::new(&d.config, base_path);
     let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
@@ -123,187 +208,193 @@ pub(crate) fn render(
             contents: Contents::Bytes(html.into_bytes()),
         })
     };
-
-    let mut jobs: Vec<Result<Output, Diagnostic>> = Vec::new();
-    let index = index_view(d, &links);
-    jobs.push(page(
-        "index.html",
-        "index.html".into(),
-        "index",
-        &d.config.title,
-        &index,
-    ));
-    let not_found = NotFound {
-        home: links.base.to_owned(),
+    let problems = Problems::default();
+    let put = |output: Result<Output, Diagnostic>| problems.put(sink, output);
+    let bytes = |path: String, bytes: Vec<u8>| {
+        put(Ok(Output {
+            path,
+            contents: Contents::Bytes(bytes),
+        }))
     };
-    jobs.push(page(
-        "404.html",
-        "404.html".into(),
-        "404",
-        "Page not found",
-        &not_found,
-    ));
 
-    let people = listings::people(d, &links);
-    jobs.push(page(
-        "people.html",
-        "people/index.html".into(),
-        "people",
-        "People",
-        &people,
-    ));
-    for person in people.people.iter().filter(|p| selection.person(&p.slug)) {
-        let path = format!("people/{}/index.html", person.slug);
-        jobs.push(page("person.html", path, "person", person.name, person));
-    }
-    let feed = listings::feed(d);
-    jobs.push(page(
-        "atom.xml",
-        "atom.xml".into(),
-        "feed",
-        &d.config.title,
-        &feed,
-    ));
-    let sitemap = listings::sitemap(d, &people);
-    jobs.push(page(
-        "sitemap.xml",
-        "sitemap.xml".into(),
-        "sitemap",
-        "Sitemap",
-        &sitemap,
-    ));
-    let search = search::SearchView::new(base_path);
-    jobs.push(page(
-        "search.html",
-        "search/index.html".into(),
-        "search",
-        "Search",
-        &search,
-    ));
-    let robots = listings::RobotsView {
-        sitemap_url: format!("{}sitemap.xml", d.config.base_url),
-    };
-    jobs.push(page(
-        "robots.txt",
-        "robots.txt".into(),
-        "robots",
-        "robots.txt",
-        &robots,
-    ));
-    let topic_pages: Vec<Result<Output, Diagnostic>> = d
-        .topics
-        .par_iter()
-        .enumerate()
-        .filter(|(_, t)| selection.topic(&t.topic.slug))
-        .map(|(i, t)| {
-            let mut view = topic_view(d, t, &links);
-            view.also = compare::mention_views(d, analysis, i, &links);
-            page(
-                "topic.html",
-                format!("topics/{}/index.html", t.topic.slug),
-                "topic",
-                &t.topic.meta.title,
-                &view,
-            )
-        })
-        .collect();
-    jobs.extend(topic_pages);
-    let source_pages: Vec<Result<Output, Diagnostic>> = d
-        .sources
-        .par_iter()
-        .enumerate()
-        .filter(|(_, s)| selection.source(&s.source.id))
-        .map(|(i, s)| {
-            let mut view = source_view(d, s, &links);
-            view.rewrites = compare::rewrites_view(d, analysis, i, &links);
-            page(
-                "source.html",
-                format!("sources/{}/index.html", s.source.id),
-                "source",
-                &s.source.meta.title,
-                &view,
-            )
-        })
-        .collect();
-    jobs.extend(source_pages);
-    // A compare page shows both sources: it changes when either does.
-    let compare_pages: Vec<Result<Output, Diagnostic>> = analysis
-        .pairs
-        .par_iter()
-        .filter(|p| {
-            selection.source(&d.sources[p.original].source.id)
-                || selection.source(&d.sources[p.copy].source.id)
-        })
-        .map(|p| {
-            let view = compare::compare_view(d, p, &links);
-            let title = format!(
-                "Compare: {} and {}",
-                view.original.source.title, view.copy.source.title
-            );
-            page(
-                "compare.html",
-                compare::path(d, p),
-                "compare",
-                &title,
-                &view,
-            )
-        })
-        .collect();
-    jobs.extend(compare_pages);
-
-    let mut outputs = Vec::new();
-    let mut errors = Vec::new();
-    for job in jobs {
-        match job {
-            Ok(o) => outputs.push(o),
-            Err(e) => errors.push(e),
-        }
-    }
-    if !errors.is_empty() {
-        errors.dedup_by(|a, b| a.message == b.message);
-        return Err(errors);
-    }
-    for s in d.sources.iter().filter(|s| selection.source(&s.source.id)) {
-        outputs.push(Output {
-            path: format!("sources/{}.txt", s.source.id),
-            contents: Contents::Bytes(s.source.raw.clone()),
+    rayon::scope(|scope| {
+        // The big single files first, so that they overlap the pages.
+        scope.spawn(|_| {
+            for output in search::outputs(d) {
+                put(Ok(output));
+            }
         });
-    }
-    outputs.extend(search::outputs(d));
-    outputs.push(Output {
-        path: "dossier.json".into(),
-        contents: Contents::Bytes(json::export(d, &links)),
+        scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
+        scope.spawn(|_| {
+            let index = index_view(d, &links);
+            put(page(
+                "index.html",
+                "index.html".into(),
+                "index",
+                &d.config.title,
+                &index,
+            ));
+        });
+        scope.spawn(|_| {
+            let people = listings::people(d, &links);
+            put(page(
+                "people.html",
+                "people/index.html".into(),
+                "people",
+                "People",
+                &people,
+            ));
+            people
+                .people
+                .par_iter()
+                .filter(|p| selection.person(&p.slug))
+                .for_each(|person| {
+                    let path = format!("people/{}/index.html", person.slug);
+                    put(page("person.html", path, "person", person.name, person));
+                });
+            let sitemap = listings::sitemap(d, &people);
+            put(page(
+                "sitemap.xml",
+                "sitemap.xml".into(),
+                "sitemap",
+                "Sitemap",
+                &sitemap,
+            ));
+        });
+        scope.spawn(|_| {
+            let feed = listings::feed(d);
+            put(page(
+                "atom.xml",
+                "atom.xml".into(),
+                "feed",
+                &d.config.title,
+                &feed,
+            ));
+            let not_found = NotFound {
+                home: links.base.to_owned(),
+            };
+            put(page(
+                "404.html",
+                "404.html".into(),
+                "404",
+                "Page not found",
+                &not_found,
+            ));
+            let search = search::SearchView::new(base_path);
+            put(page(
+                "search.html",
+                "search/index.html".into(),
+                "search",
+                "Search",
+                &search,
+            ));
+            let robots = listings::RobotsView {
+                sitemap_url: format!("{}sitemap.xml", d.config.base_url),
+            };
+            put(page(
+                "robots.txt",
+                "robots.txt".into(),
+                "robots",
+                "robots.txt",
+                &robots,
+            ));
+            if selection.all() {
+                statics(d, &put);
+            }
+        });
+        scope.spawn(|_| {
+            d.topics
+                .par_iter()
+                .enumerate()
+                .filter(|(_, t)| selection.topic(&t.topic.slug))
+                .for_each(|(i, t)| {
+                    let mut view = topic_view(d, t, &links);
+                    view.also = compare::mention_views(d, analysis, i, &links);
+                    put(page(
+                        "topic.html",
+                        format!("topics/{}/index.html", t.topic.slug),
+                        "topic",
+                        &t.topic.meta.title,
+                        &view,
+                    ));
+                });
+        });
+        scope.spawn(|_| {
+            d.sources
+                .par_iter()
+                .enumerate()
+                .filter(|(_, s)| selection.source(&s.source.id))
+                .for_each(|(i, s)| {
+                    let mut view = source_view(d, s, &links);
+                    view.rewrites = compare::rewrites_view(d, analysis, i, &links);
+                    put(page(
+                        "source.html",
+                        format!("sources/{}/index.html", s.source.id),
+                        "source",
+                        &s.source.meta.title,
+                        &view,
+                    ));
+                    bytes(
+                        format!("sources/{}.txt", s.source.id),
+                        s.source.raw.clone(),
+                    );
+                });
+        });
+        // A compare page shows both sources: it changes when either does.
+        scope.spawn(|_| {
+            analysis
+                .pairs
+                .par_iter()
+                .filter(|p| {
+                    selection.source(&d.sources[p.original].source.id)
+                        || selection.source(&d.sources[p.copy].source.id)
+                })
+                .for_each(|p| {
+                    let view = compare::compare_view(d, p, &links);
+                    let title = format!(
+                        "Compare: {} and {}",
+                        view.original.source.title, view.copy.source.title
+                    );
+                    put(page(
+                        "compare.html",
+                        compare::path(d, p),
+                        "compare",
+                        &title,
+                        &view,
+                    ));
+                });
+        });
     });
-    if selection.all() {
-        push_statics(d, &mut outputs);
-    }
-    outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(outputs)
+    problems.into_result()
 }
 
-fn push_statics(d: &Dossier, outputs: &mut Vec<Output>) {
+/// The stylesheet, scripts and favicon, and the root's own `static/` files.
+fn statics(d: &Dossier, put: &(dyn Fn(Result<Output, Diagnostic>) + Sync)) {
+    let bytes = |path: &str, bytes: Vec<u8>| {
+        put(Ok(Output {
+            path: path.to_owned(),
+            contents: Contents::Bytes(bytes),
+        }))
+    };
     // Built only when some page shows code: it loads syntect's themes.
     if d.topics.iter().any(|t| t.topic.doc.has_code)
         && !d.statics.iter().any(|(n, _)| n == "syntax.css")
     {
-        outputs.push(Output {
-            path: "syntax.css".into(),
-            contents: Contents::Bytes(crate::parse::highlight::stylesheet().into_bytes()),
-        });
+        bytes(
+            "syntax.css",
+            crate::parse::highlight::stylesheet().into_bytes(),
+        );
     }
-    for (name, bytes) in STATIC_DEFAULTS {
+    for (name, content) in STATIC_DEFAULTS {
         if !d.statics.iter().any(|(n, _)| n == name) {
-            outputs.push(Output {
-                path: (*name).to_owned(),
-                contents: Contents::Bytes(bytes.to_vec()),
-            });
+            bytes(name, content.to_vec());
         }
     }
     for (name, path) in &d.statics {
-        outputs.push(Output {
+        put(Ok(Output {
             path: name.clone(),
             contents: Contents::Copy(path.clone()),
-        });
+        }));
     }
 }
 

@@ -70,7 +70,8 @@ const MAX_KEY_CHARS: usize = 6;
 /// Shorter words are not indexed (and not searched for).
 const MIN_WORD_CHARS: usize = 2;
 /// Words too common to tell documents apart, dropped from English sites.
-/// Sorted: they are looked up by binary search.
+/// [`is_english_stop_word`] is the same list as a `match`, which is what
+/// the indexer asks for every word.
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "he",
     "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "this",
@@ -121,6 +122,18 @@ pub(crate) struct Doc {
     pub text: String,
     /// What is indexed: (boost, text).
     pub fields: Vec<(f32, String)>,
+}
+
+/// Whether `word` (lower case) is one of [`ENGLISH_STOP_WORDS`]; compiled
+/// to a switch on the length and a few comparisons.
+fn is_english_stop_word(word: &str) -> bool {
+    matches!(
+        word,
+        "an" | "and" | "are" | "as" | "at" | "be" | "but" | "by" | "for" | "from" | "had"
+            | "has" | "have" | "he" | "her" | "his" | "in" | "is" | "it" | "its" | "of" | "on"
+            | "or" | "she" | "that" | "the" | "their" | "this" | "to" | "was" | "were" | "which"
+            | "will" | "with"
+    )
 }
 
 /// Splits text into indexed words and finds their stems.
@@ -189,7 +202,8 @@ impl Analyzer {
                 // Whole-string lower-casing knows a word-final sigma.
                 Cow::Owned(raw.to_lowercase())
             };
-            if self.stop_words.binary_search(&word.as_ref()).is_err() {
+            let stop = !self.stop_words.is_empty() && is_english_stop_word(&word);
+            if !stop {
                 f(word);
             }
         }
@@ -727,6 +741,21 @@ mod tests {
             .iter()
             .map(|(d, _)| docs[*d as usize].url.as_str())
             .collect()
+    }
+
+    #[test]
+    fn the_stop_word_switch_is_the_published_list() {
+        for w in ENGLISH_STOP_WORDS {
+            assert!(is_english_stop_word(w), "{w}");
+        }
+        let en = Analyzer::for_language("en");
+        let kept = ["a", "the", "then", "ha", "hiss", "wit", "thee", "treaty"]
+            .into_iter()
+            .filter(|w| !ENGLISH_STOP_WORDS.contains(w))
+            .filter(|w| is_english_stop_word(w))
+            .count();
+        assert_eq!(kept, 0);
+        assert_eq!(en.words("and then THE treaty"), ["then", "treaty"]);
     }
 
     #[test]
