@@ -120,8 +120,9 @@ pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
         offset -= 1;
     }
     let before = &text[..offset];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    // memchr counts with SIMD: dossier.json asks this for every citation.
+    let line_start = memchr::memrchr(b'\n', before.as_bytes()).map_or(0, |i| i + 1);
+    let line = memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1;
     (line, before[line_start..].chars().count() + 1)
 }
 

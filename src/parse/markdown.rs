@@ -46,6 +46,9 @@ pub(crate) struct Document {
     pub headings: Vec<Heading>,
     /// Whether a code block was highlighted (the page needs `syntax.css`).
     pub has_code: bool,
+    /// The body's words without markup, for the search index: its text,
+    /// headings and code, but not the citation numbers.
+    pub text: String,
 }
 
 /// A section heading and its anchor.
@@ -170,6 +173,7 @@ pub(crate) fn render(
         diagnostics,
     };
     let events = builder.transform(body_events, true);
+    push_text(&events, &mut builder.document.text);
     html::push_html(&mut builder.document.html, events.into_iter());
     while let Some((label, note)) = builder.queue.pop_front() {
         let Some((events, _)) = definitions.remove(&label) else {
@@ -290,6 +294,10 @@ impl<'d> Builder<'d> {
                         }
                     }
                     self.document.has_code = true;
+                    // The highlighted block reaches the page as HTML; its
+                    // words still belong in the searchable text.
+                    self.document.text.push_str(&code);
+                    self.document.text.push(' ');
                     out.push(Event::Html(
                         self.highlighter.highlight(&code, &language).into(),
                     ));
@@ -573,6 +581,18 @@ fn parse_span(url: &str, prefix: &str) -> Range<usize> {
     let rest = url.strip_prefix(prefix).unwrap_or_default();
     let (a, b) = rest.split_once(':').unwrap_or(("0", "0"));
     a.parse().unwrap_or(0)..b.parse().unwrap_or(0)
+}
+
+/// Appends the words of `events` to `text`, a space wherever a block or a
+/// line ends so that words of neighbouring blocks stay apart.
+fn push_text(events: &[Event<'_>], text: &mut String) {
+    for e in events {
+        match e {
+            Event::Text(t) | Event::Code(t) => text.push_str(t),
+            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
+            _ => {}
+        }
+    }
 }
 
 fn plain_text(events: &[Event<'_>]) -> String {

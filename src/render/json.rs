@@ -5,6 +5,7 @@
 //! byte ranges of the raw capture. The schema is documented in the README;
 //! `version` changes when a field changes meaning.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::views::Links;
@@ -87,7 +88,7 @@ struct CiterExport<'a> {
 pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
     let topics = d
         .topics
-        .iter()
+        .par_iter()
         .map(|t| {
             let doc = &t.topic.doc;
             let citations = doc
@@ -130,7 +131,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
         .collect();
     let sources = d
         .sources
-        .iter()
+        .par_iter()
         .map(|s| {
             let meta = &s.source.meta;
             let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
@@ -181,32 +182,45 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
         topics,
         sources,
     };
-    let mut bytes = inert(serde_json::to_vec_pretty(&export).unwrap_or_default());
+    let mut bytes = inert(&export);
     bytes.push(b'\n');
     bytes
 }
 
-/// Serialised JSON with `<`, `>` and `&` written as `\u003c`, `\u003e`,
-/// `\u0026`: the same values, but no markup even if the file is ever
-/// pasted into an HTML page. In JSON those bytes occur only inside strings.
-pub(crate) fn inert(json: Vec<u8>) -> Vec<u8> {
-    let extra = json
-        .iter()
-        .filter(|b| matches!(b, b'<' | b'>' | b'&'))
-        .count();
-    if extra == 0 {
-        return json;
-    }
-    let mut out = Vec::with_capacity(json.len() + extra * 5);
-    for b in json {
-        match b {
-            b'<' => out.extend_from_slice(b"\\u003c"),
-            b'>' => out.extend_from_slice(b"\\u003e"),
-            b'&' => out.extend_from_slice(b"\\u0026"),
-            b => out.push(b),
-        }
-    }
+/// Serialises `value` as compact JSON in which `<`, `>` and `&` are
+/// written as `\u003c`, `\u003e` and `\u0026`, so that no markup, and no
+/// `</script>`, can appear in it whatever the strings hold.
+pub(crate) fn inert<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, InertFormatter);
+    // Serialising these plain structs (string keys, no floats that are not
+    // finite) cannot fail, and writing to a Vec cannot either.
+    let _ = value.serialize(&mut serializer);
     out
+}
+
+/// serde_json's compact format, with markup characters escaped in strings.
+struct InertFormatter;
+
+impl serde_json::ser::Formatter for InertFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let bytes = fragment.as_bytes();
+        let mut start = 0;
+        for at in memchr::memchr3_iter(b'<', b'>', b'&', bytes) {
+            writer.write_all(&bytes[start..at])?;
+            writer.write_all(match bytes[at] {
+                b'<' => b"\\u003c",
+                b'>' => b"\\u003e",
+                _ => b"\\u0026",
+            })?;
+            start = at + 1;
+        }
+        writer.write_all(&bytes[start..])
+    }
 }
 
 #[cfg(test)]
@@ -216,7 +230,7 @@ mod tests {
     #[test]
     fn inert_json_keeps_the_values() {
         let value = serde_json::json!({"t": "<script>a & b</script>"});
-        let bytes = inert(serde_json::to_vec(&value).unwrap());
+        let bytes = inert(&value);
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert_eq!(
             text,

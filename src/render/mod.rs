@@ -123,7 +123,10 @@ impl Collect {
 
 impl Sink for Collect {
     fn put(&self, output: Output) -> anyhow::Result<()> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(output);
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(output);
         Ok(())
     }
 }
@@ -334,10 +337,7 @@ pub(crate) fn render(
                         &s.source.meta.title,
                         &view,
                     ));
-                    bytes(
-                        format!("sources/{}.txt", s.source.id),
-                        s.source.raw.clone(),
-                    );
+                    bytes(format!("sources/{}.txt", s.source.id), s.source.raw.clone());
                 });
         });
         // A compare page shows both sources: it changes when either does.

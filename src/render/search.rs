@@ -109,19 +109,20 @@ pub(crate) enum Kind {
     Passage,
 }
 
-/// One searchable document.
+/// One searchable document. Its texts are borrowed from the dossier where
+/// they can be: a source's title is shared by all its paragraphs.
 #[derive(Debug)]
-pub(crate) struct Doc {
+pub(crate) struct Doc<'a> {
     /// Relative to the base path: `sources/x/#p-3`.
     pub url: String,
-    pub title: String,
+    pub title: &'a str,
     pub kind: Kind,
     /// A short line under the title: "Paragraph 3", "Cited in New START".
-    pub context: String,
+    pub context: Cow<'a, str>,
     /// The text the snippet is cut from.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// What is indexed: (boost, text).
-    pub fields: Vec<(f32, String)>,
+    pub fields: Vec<(f32, Cow<'a, str>)>,
 }
 
 /// Whether `word` (lower case) is one of [`ENGLISH_STOP_WORDS`]; compiled
@@ -129,10 +130,39 @@ pub(crate) struct Doc {
 fn is_english_stop_word(word: &str) -> bool {
     matches!(
         word,
-        "an" | "and" | "are" | "as" | "at" | "be" | "but" | "by" | "for" | "from" | "had"
-            | "has" | "have" | "he" | "her" | "his" | "in" | "is" | "it" | "its" | "of" | "on"
-            | "or" | "she" | "that" | "the" | "their" | "this" | "to" | "was" | "were" | "which"
-            | "will" | "with"
+        "an" | "and"
+            | "are"
+            | "as"
+            | "at"
+            | "be"
+            | "but"
+            | "by"
+            | "for"
+            | "from"
+            | "had"
+            | "has"
+            | "have"
+            | "he"
+            | "her"
+            | "his"
+            | "in"
+            | "is"
+            | "it"
+            | "its"
+            | "of"
+            | "on"
+            | "or"
+            | "she"
+            | "that"
+            | "the"
+            | "their"
+            | "this"
+            | "to"
+            | "was"
+            | "were"
+            | "which"
+            | "will"
+            | "with"
     )
 }
 
@@ -219,8 +249,8 @@ impl Analyzer {
 
 /// The documents of a dossier, in a fixed order: topics, then each source
 /// followed by its paragraphs and its passages.
-pub(crate) fn documents(d: &Dossier) -> Vec<Doc> {
-    let mut docs: Vec<Doc> = d
+pub(crate) fn documents(d: &Dossier) -> Vec<Doc<'_>> {
+    let mut docs: Vec<Doc<'_>> = d
         .topics
         .par_iter()
         .map(|t| {
@@ -229,20 +259,20 @@ pub(crate) fn documents(d: &Dossier) -> Vec<Doc> {
             labels.extend(meta.people.iter().cloned());
             Doc {
                 url: format!("topics/{}/", t.topic.slug),
-                title: meta.title.clone(),
+                title: &meta.title,
                 kind: Kind::Topic,
-                context: "Topic".to_owned(),
-                text: meta.summary.clone(),
+                context: Cow::Borrowed("Topic"),
+                text: Cow::Borrowed(&meta.summary),
                 fields: vec![
-                    (4.0, meta.title.clone()),
-                    (2.0, meta.summary.clone()),
-                    (2.0, labels.join(" ")),
-                    (1.0, plain_text(&t.topic.doc.html)),
+                    (4.0, Cow::Borrowed(&meta.title)),
+                    (2.0, Cow::Borrowed(&meta.summary)),
+                    (2.0, Cow::Owned(labels.join(" "))),
+                    (1.0, Cow::Borrowed(&t.topic.doc.text)),
                 ],
             }
         })
         .collect();
-    let sources: Vec<Vec<Doc>> = d
+    let sources: Vec<Vec<Doc<'_>>> = d
         .sources
         .par_iter()
         .map(|s| {
@@ -255,7 +285,11 @@ pub(crate) fn documents(d: &Dossier) -> Vec<Doc> {
     docs
 }
 
-fn source_documents(d: &Dossier, s: &crate::resolve::ResolvedSource, docs: &mut Vec<Doc>) {
+fn source_documents<'a>(
+    d: &'a Dossier,
+    s: &'a crate::resolve::ResolvedSource,
+    docs: &mut Vec<Doc<'a>>,
+) {
     let meta = &s.source.meta;
     let id = &s.source.id;
     let note = meta
@@ -265,29 +299,32 @@ fn source_documents(d: &Dossier, s: &crate::resolve::ResolvedSource, docs: &mut 
         .unwrap_or_default();
     docs.push(Doc {
         url: format!("sources/{id}/"),
-        title: meta.title.clone(),
+        title: &meta.title,
         kind: Kind::Source,
-        context: format!("Source · {}", meta.publisher),
+        context: Cow::Owned(format!("Source · {}", meta.publisher)),
         text: if note.is_empty() {
-            meta.publisher.clone()
+            Cow::Borrowed(&meta.publisher)
         } else {
-            note.clone()
+            Cow::Owned(note.clone())
         },
         fields: vec![
-            (4.0, meta.title.clone()),
-            (2.0, meta.publisher.clone()),
-            (2.0, meta.author.clone().unwrap_or_default()),
-            (1.0, note),
+            (4.0, Cow::Borrowed(&meta.title)),
+            (2.0, Cow::Borrowed(&meta.publisher)),
+            (
+                2.0,
+                Cow::Borrowed(meta.author.as_deref().unwrap_or_default()),
+            ),
+            (1.0, Cow::Owned(note)),
         ],
     });
     for (n, p) in s.source.paragraphs.iter().enumerate() {
         docs.push(Doc {
             url: format!("sources/{id}/#p-{}", n + 1),
-            title: meta.title.clone(),
+            title: &meta.title,
             kind: Kind::Paragraph,
-            context: format!("Paragraph {}", n + 1),
-            text: p.text.clone(),
-            fields: vec![(1.0, p.text.clone())],
+            context: Cow::Owned(format!("Paragraph {}", n + 1)),
+            text: Cow::Borrowed(&p.text),
+            fields: vec![(1.0, Cow::Borrowed(&p.text))],
         });
     }
     let mut passages: Vec<_> = s.passages.iter().collect();
@@ -301,11 +338,11 @@ fn source_documents(d: &Dossier, s: &crate::resolve::ResolvedSource, docs: &mut 
         citing.dedup();
         docs.push(Doc {
             url: format!("sources/{id}/#{}", p.id),
-            title: meta.title.clone(),
+            title: &meta.title,
             kind: Kind::Passage,
-            context: format!("Quoted in {}", citing.join(", ")),
-            text: p.words.clone(),
-            fields: vec![(1.0, p.words.clone())],
+            context: Cow::Owned(format!("Quoted in {}", citing.join(", "))),
+            text: Cow::Borrowed(&p.words),
+            fields: vec![(1.0, Cow::Borrowed(&p.words))],
         });
     }
 }
@@ -385,7 +422,7 @@ pub(crate) type Index = BTreeMap<String, Entry>;
 
 /// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
 /// `round(10 × score)`, at least 1.
-pub(crate) fn build_index(docs: &[Doc], analyzer: &Analyzer) -> Index {
+pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
     type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -650,7 +687,7 @@ fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
 }
 
 /// Documents as JSON arrays, grouped in chunks of about `budget` bytes.
-fn chunks(docs: &[Doc], budget: usize) -> Vec<(u32, Vec<u8>)> {
+fn chunks(docs: &[Doc<'_>], budget: usize) -> Vec<(u32, Vec<u8>)> {
     let mut out = Vec::new();
     let mut first = 0;
     let mut rows: Vec<Vec<u8>> = Vec::new();
@@ -691,28 +728,28 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     // Serialising these plain structs (string keys, no maps with non-string
     // keys, no floats) cannot fail.
     // Markup characters are escaped so the index carries no tags at all.
-    super::json::inert(serde_json::to_vec(value).unwrap_or_default())
+    super::json::inert(value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn doc(url: &str, kind: Kind, text: &str) -> Doc {
+    fn doc<'a>(url: &str, kind: Kind, text: &'a str) -> Doc<'a> {
         Doc {
             url: url.into(),
-            title: "Title".into(),
+            title: "Title",
             kind,
-            context: String::new(),
-            text: text.into(),
-            fields: vec![(1.0, text.into())],
+            context: Cow::Borrowed(""),
+            text: Cow::Borrowed(text),
+            fields: vec![(1.0, Cow::Borrowed(text))],
         }
     }
 
     /// What `static/search.js` does, without its discounts for inexact
     /// matches: every query word must match a word of the document,
     /// exactly, as a prefix (3+ characters) or by its stem.
-    fn lookup<'d>(index: &Index, docs: &'d [Doc], query: &str) -> Vec<&'d str> {
+    fn lookup<'d>(index: &Index, docs: &'d [Doc<'_>], query: &str) -> Vec<&'d str> {
         let analyzer = Analyzer::for_language("en");
         let mut scores: Option<HashMap<u32, u32>> = None;
         for q in analyzer.words(query) {
@@ -828,7 +865,7 @@ mod tests {
                     arms control, hacking and the war in Ukraine. "
             .repeat(4);
         let mut topic = doc("topics/navalny/", Kind::Topic, &body);
-        topic.fields = vec![(4.0, "Alexei Navalny".into()), (1.0, body)];
+        topic.fields = vec![(4.0, "Alexei Navalny".into()), (1.0, body.as_str().into())];
         let mut docs = vec![topic];
         // Many short paragraphs, as in real sources; a few name him.
         for n in 1..=200 {
@@ -846,7 +883,7 @@ mod tests {
     #[test]
     fn shards_hold_every_word_once_under_its_longest_key() {
         let text: Vec<String> = (0..400).map(|i| format!("w{i} a{i}b x{}", i % 7)).collect();
-        let docs: Vec<Doc> = text.iter().map(|t| doc("u", Kind::Topic, t)).collect();
+        let docs: Vec<Doc<'_>> = text.iter().map(|t| doc("u", Kind::Topic, t)).collect();
         let index = build_index(&docs, &Analyzer::for_language("xx"));
         let all = shards(&index, 2048);
         assert!(all.len() > 3, "{} shards", all.len());
@@ -885,7 +922,7 @@ mod tests {
 
     #[test]
     fn chunks_split_by_size_and_keep_order() {
-        let docs: Vec<Doc> = (0..50)
+        let docs: Vec<Doc<'_>> = (0..50)
             .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
             .collect();
         let all = chunks(&docs, 400);
