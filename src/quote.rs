@@ -22,15 +22,15 @@ use crate::parse::paragraphs::Paragraph;
 /// match crosses a paragraph boundary.
 const PARAGRAPH_BREAK: char = '\n';
 
-/// Normalises text for comparison; also returns, for each output byte, the
-/// byte offset in `text` it came from (plus one final entry for the end).
-pub(crate) fn normalise_mapped(text: &str) -> (String, Vec<usize>) {
-    let mut out = String::with_capacity(text.len());
-    let mut map = Vec::with_capacity(text.len() + 1);
+/// Walks `text` as [`normalise`] rewrites it: calls `emit` with each piece
+/// of the normalised text, in order, and the byte offset in `text` that
+/// piece comes from.
+fn normalise_with(text: &str, mut emit: impl FnMut(&str, usize)) {
+    let mut started = false;
     let mut pending_space: Option<usize> = None;
     for (i, c) in text.char_indices() {
         if c.is_whitespace() {
-            if !out.is_empty() && pending_space.is_none() {
+            if started && pending_space.is_none() {
                 pending_space = Some(i);
             }
             continue;
@@ -43,29 +43,51 @@ pub(crate) fn normalise_mapped(text: &str) -> (String, Vec<usize>) {
             '‘' | '’' | '‚' | '‛' | '′' | '＇' => "'",
             '‐' | '‑' | '‒' | '–' | '—' | '―' | '−' => "-",
             '…' => "...",
-            _ => "",
+            _ => &text[i..i + c.len_utf8()],
         };
         if let Some(at) = pending_space.take() {
-            out.push(' ');
-            map.push(at);
+            emit(" ", at);
         }
-        if replacement.is_empty() {
-            let start = out.len();
-            out.push(c);
-            map.extend(std::iter::repeat_n(i, out.len() - start));
-        } else {
-            out.push_str(replacement);
-            map.extend(std::iter::repeat_n(i, replacement.len()));
-        }
+        started = true;
+        emit(replacement, i);
     }
-    let end = text.trim_end().len();
-    map.push(end);
+}
+
+/// Normalises text for comparison; also returns, for each output byte, the
+/// byte offset in `text` it came from (plus one final entry for the end).
+/// The whole map, which the tests check [`raw_offsets`] against.
+#[cfg(test)]
+fn normalise_mapped(text: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len() + 1);
+    normalise_with(text, |piece, raw| {
+        out.push_str(piece);
+        map.extend(std::iter::repeat_n(raw, piece.len()));
+    });
+    map.push(text.trim_end().len());
     (out, map)
 }
 
 /// Normalises text for comparison.
 pub(crate) fn normalise(text: &str) -> String {
-    normalise_mapped(text).0
+    let mut out = String::with_capacity(text.len());
+    normalise_with(text, |piece, _| out.push_str(piece));
+    out
+}
+
+/// What `normalise_mapped(text).1[p]` is for each of `positions`, which
+/// must be ascending and inside the normalised text, without building the
+/// whole map: resolving a quote needs two entries of it, not one per byte.
+fn raw_offsets(text: &str, positions: &[usize]) -> Vec<usize> {
+    let mut found = Vec::with_capacity(positions.len());
+    let mut at = 0;
+    normalise_with(text, |piece, raw| {
+        at += piece.len();
+        while found.len() < positions.len() && positions[found.len()] < at {
+            found.push(raw);
+        }
+    });
+    found
 }
 
 /// The pieces of a quotation: its words split at `...` (or `…`), each
@@ -184,10 +206,16 @@ impl SourceIndex {
     pub(crate) fn find(&self, paragraphs: &[Paragraph], pieces: &[String]) -> Option<QuoteMatch> {
         let (paragraph, ranges) = self.find_normalised(pieces)?;
         let base = self.starts[paragraph];
-        let (_, map) = normalise_mapped(&paragraphs[paragraph].text);
-        let ranges = ranges
-            .into_iter()
-            .map(|r| map[r.start - base]..map_end(&map, r.end - base, &paragraphs[paragraph].text))
+        let text = &paragraphs[paragraph].text;
+        // Each range needs the offsets of its first and last bytes.
+        let wanted: Vec<usize> = ranges
+            .iter()
+            .flat_map(|r| [r.start - base, r.end - 1 - base])
+            .collect();
+        let raw = raw_offsets(text, &wanted);
+        let ranges = raw
+            .chunks_exact(2)
+            .map(|pair| pair[0]..char_end(text, pair[1]))
             .collect();
         Some(QuoteMatch { paragraph, ranges })
     }
@@ -256,8 +284,8 @@ const ALIGNMENT_BUDGET: usize = 1 << 20;
 
 /// The byte after a match that ends at normalised offset `end`: just past
 /// the source character that produced the match's last byte.
-fn map_end(map: &[usize], end: usize, text: &str) -> usize {
-    let last = map[end - 1];
+/// The end of the character that starts at `last`.
+fn char_end(text: &str, last: usize) -> usize {
     last + text[last..].chars().next().map_or(1, char::len_utf8)
 }
 
@@ -366,6 +394,23 @@ fn comparable_words(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::parse::paragraphs::split;
+
+    #[test]
+    fn raw_offsets_agree_with_the_whole_map() {
+        for text in [
+            "a  b\n c",
+            "  lead “curly” — wait… end  ",
+            "soft\u{00AD}hyphen and Навальный’s",
+            "",
+        ] {
+            let (out, map) = normalise_mapped(text);
+            let every: Vec<usize> = (0..out.len()).collect();
+            assert_eq!(raw_offsets(text, &every), map[..out.len()], "{text:?}");
+            let some: Vec<usize> = (0..out.len()).step_by(3).collect();
+            let want: Vec<usize> = some.iter().map(|&p| map[p]).collect();
+            assert_eq!(raw_offsets(text, &some), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn normalise_table() {

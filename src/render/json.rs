@@ -191,7 +191,9 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
 /// written as `\u003c`, `\u003e` and `\u0026`, so that no markup, and no
 /// `</script>`, can appear in it whatever the strings hold.
 pub(crate) fn inert<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
+    // Small to start with: the search index serialises each of its
+    // documents on its own, hundreds of thousands of them.
+    let mut out = Vec::with_capacity(256);
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, InertFormatter);
     // Serialising these plain structs (string keys, no floats that are not
     // finite) cannot fail, and writing to a Vec cannot either.

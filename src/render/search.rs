@@ -218,24 +218,63 @@ impl Analyzer {
 
     /// Calls `f` with each indexed word of `text`, in order, repeats kept;
     /// a word already in lower case is lent, not copied.
+    ///
+    /// Words are runs of alphanumeric characters. ASCII bytes, nearly all
+    /// of most texts, are classified without decoding characters; this is
+    /// the inner loop of the index, over every word of every document.
     pub(crate) fn each_word<'t>(&self, text: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
-        for raw in text.split(|c: char| !c.is_alphanumeric()) {
-            if raw.chars().nth(MIN_WORD_CHARS - 1).is_none() {
-                continue;
-            }
-            let word = if raw
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            {
-                Cow::Borrowed(raw)
+        let bytes = text.as_bytes();
+        let mut start: Option<usize> = None;
+        let mut lower_ascii = true;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (alphanumeric, len) = if b.is_ascii() {
+                (b.is_ascii_alphanumeric(), 1)
             } else {
-                // Whole-string lower-casing knows a word-final sigma.
-                Cow::Owned(raw.to_lowercase())
+                match text[i..].chars().next() {
+                    Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+                    None => break,
+                }
             };
-            let stop = !self.stop_words.is_empty() && is_english_stop_word(&word);
-            if !stop {
-                f(word);
+            if alphanumeric {
+                if start.is_none() {
+                    start = Some(i);
+                    lower_ascii = true;
+                }
+                lower_ascii &= b.is_ascii_lowercase() || b.is_ascii_digit();
+            } else if let Some(s) = start.take() {
+                self.emit(&text[s..i], lower_ascii, &mut f);
             }
+            i += len;
+        }
+        if let Some(s) = start {
+            self.emit(&text[s..], lower_ascii, &mut f);
+        }
+    }
+
+    /// Hands one word to `f`, lower-cased, unless it is too short or a stop
+    /// word.
+    fn emit<'t>(&self, raw: &'t str, lower_ascii: bool, f: &mut impl FnMut(Cow<'t, str>)) {
+        let long_enough = if raw.is_ascii() {
+            raw.len() >= MIN_WORD_CHARS
+        } else {
+            raw.chars().nth(MIN_WORD_CHARS - 1).is_some()
+        };
+        if !long_enough {
+            return;
+        }
+        let word = if lower_ascii {
+            Cow::Borrowed(raw)
+        } else if raw.is_ascii() {
+            Cow::Owned(raw.to_ascii_lowercase())
+        } else {
+            // Whole-string lower-casing knows a word-final sigma.
+            Cow::Owned(raw.to_lowercase())
+        };
+        let stop = !self.stop_words.is_empty() && is_english_stop_word(&word);
+        if !stop {
+            f(word);
         }
     }
 
