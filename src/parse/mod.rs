@@ -117,14 +117,63 @@ pub(crate) fn parse_cached(
         .as_ref()
         .map(|f| parse_index(f, &cache.highlighter, diagnostics))
         .unwrap_or_default();
-    let highlighter = &cache.highlighter;
-    let cached_topics = &cache.topics;
-    let results: Vec<(String, Cached<Topic>)> = raw
-        .topics
+    // Topics, sources and templates do not depend on one another: they
+    // are parsed at the same time.
+    let ParseCache {
+        topics: topic_cache,
+        sources: source_cache,
+        templates: template_cache,
+        highlighter,
+    } = cache;
+    let max_source_bytes = config.max_source_bytes();
+    let (topic_results, ((sources, broken_sources, source_diags), templates)) = rayon::join(
+        || parse_topics(&raw.topics, topic_cache, highlighter),
+        || {
+            rayon::join(
+                || {
+                    let mut diags = Vec::new();
+                    let (sources, broken) =
+                        source::parse_all(raw.sources, max_source_bytes, source_cache, &mut diags);
+                    (sources, broken, diags)
+                },
+                || parse_templates(raw.templates, template_cache.as_ref()),
+            )
+        },
+    );
+    topic_cache.clear();
+    let mut topics = Vec::with_capacity(topic_results.len());
+    for (path, cached) in topic_results {
+        diagnostics.extend(cached.diagnostics.iter().cloned());
+        topics.extend(cached.value.clone());
+        topic_cache.insert(path, cached);
+    }
+    diagnostics.extend(source_diags);
+    diagnostics.extend(templates.diagnostics.iter().cloned());
+    let tera = templates.value.clone().unwrap_or_default();
+    *template_cache = Some(templates);
+    Parsed {
+        config,
+        index,
+        topics,
+        sources,
+        templates: tera,
+        statics: raw.statics,
+        broken_sources,
+    }
+}
+
+/// Parses the topics that changed since `cache` was filled; the others
+/// come from it.
+fn parse_topics(
+    files: &[RawFile],
+    cache: &HashMap<String, Cached<Topic>>,
+    highlighter: &Highlighter,
+) -> Vec<(String, Cached<Topic>)> {
+    files
         .par_iter()
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
-            match cached_topics.get(&file.path) {
+            match cache.get(&file.path) {
                 Some(hit) if hit.hash == hash => (file.path.clone(), hit.clone()),
                 _ => {
                     let (topic, diags) = parse_topic(file, highlighter);
@@ -139,51 +188,31 @@ pub(crate) fn parse_cached(
                 }
             }
         })
-        .collect();
-    cache.topics.clear();
-    let mut topics = Vec::with_capacity(results.len());
-    for (path, cached) in results {
-        diagnostics.extend(cached.diagnostics.iter().cloned());
-        topics.extend(cached.value.clone());
-        cache.topics.insert(path, cached);
-    }
-    let mut source_diags = Vec::new();
-    let (sources, broken_sources) = source::parse_all(
-        raw.sources,
-        config.max_source_bytes(),
-        &mut cache.sources,
-        &mut source_diags,
-    );
-    diagnostics.extend(source_diags);
-    let template_hash = content_hash(
-        &raw.templates
+        .collect()
+}
+
+/// The templates, parsed again only when one of them changed.
+fn parse_templates(
+    files: Vec<(String, RawFile)>,
+    cache: Option<&Cached<Templates>>,
+) -> Cached<Templates> {
+    let hash = content_hash(
+        &files
             .iter()
             .flat_map(|(n, f)| [n.as_bytes(), &f.bytes[..]])
             .collect::<Vec<_>>(),
     );
-    let templates = match &cache.templates {
-        Some(hit) if hit.hash == template_hash => hit.clone(),
+    match cache {
+        Some(hit) if hit.hash == hash => hit.clone(),
         _ => {
             let mut diags = Diagnostics::default();
-            let tera = templates::load(raw.templates, &mut diags);
+            let tera = templates::load(files, &mut diags);
             Cached {
-                hash: template_hash,
+                hash,
                 value: Some(Arc::new(tera)),
                 diagnostics: diags.into_vec(),
             }
         }
-    };
-    diagnostics.extend(templates.diagnostics.iter().cloned());
-    let tera = templates.value.clone().unwrap_or_default();
-    cache.templates = Some(templates);
-    Parsed {
-        config,
-        index,
-        topics,
-        sources,
-        templates: tera,
-        statics: raw.statics,
-        broken_sources,
     }
 }
 
