@@ -14,16 +14,26 @@
 //! ([`MARKER`]) first. A non-empty target without the marker was not made
 //! by dossier and is refused, never deleted.
 
+use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
 
 use anyhow::{Context, Result, bail};
+use xxhash_rust::xxh3::xxh3_128;
 
 use crate::fs;
 use crate::render::{Contents, Output, Sink};
 
 /// The file that marks a folder as dossier's build output.
 pub const MARKER: &str = ".dossier-build";
+
+/// The list of the files a build wrote, with their hashes (XXH3-128) and
+/// lengths, one `HASH LENGTH PATH` line each, sorted by path. The next
+/// build links the files that did not change instead of writing them.
+pub(crate) const MANIFEST: &str = ".dossier-manifest";
 
 const MARKER_TEXT: &[u8] =
     b"This folder is the output of `dossier build` and is replaced by each build.\n";
@@ -37,9 +47,58 @@ pub(crate) struct Staging {
     out: PathBuf,
     staging: PathBuf,
     old: PathBuf,
+    /// What the previous build wrote, for reusing its unchanged files.
+    previous: Previous,
+    /// What this build writes: path, then hash and length.
+    manifest: Mutex<Vec<(String, u128, u64)>>,
     files: AtomicUsize,
     pages: AtomicUsize,
     committed: bool,
+}
+
+/// The previous site's manifest, and when it was written.
+#[derive(Debug, Default)]
+struct Previous {
+    files: HashMap<String, (u128, u64)>,
+    written: Option<SystemTime>,
+}
+
+impl Previous {
+    /// Reads `out`'s manifest; an unreadable or missing one means nothing
+    /// can be reused, which is only slower.
+    fn read(out: &Path) -> Previous {
+        let path = out.join(MANIFEST);
+        let (Ok(text), Ok(meta)) = (std::fs::read_to_string(&path), std::fs::metadata(&path))
+        else {
+            return Previous::default();
+        };
+        let files = text
+            .lines()
+            .filter_map(|line| {
+                let mut parts = line.splitn(3, ' ');
+                let hash = u128::from_str_radix(parts.next()?, 16).ok()?;
+                let len = parts.next()?.parse().ok()?;
+                Some((parts.next()?.to_owned(), (hash, len)))
+            })
+            .collect();
+        Previous {
+            files,
+            written: meta.modified().ok(),
+        }
+    }
+
+    /// Whether `old` (the file at `path` in the previous site) holds
+    /// exactly `hash`/`len`: the manifest says so, its length agrees, and
+    /// it was not touched after the manifest was written.
+    fn unchanged(&self, path: &str, old: &Path, hash: u128, len: u64) -> bool {
+        if self.files.get(path) != Some(&(hash, len)) {
+            return false;
+        }
+        let (Some(written), Ok(meta)) = (self.written, std::fs::symlink_metadata(old)) else {
+            return false;
+        };
+        meta.is_file() && meta.len() == len && meta.modified().is_ok_and(|m| m <= written)
+    }
 }
 
 impl Staging {
@@ -83,10 +142,17 @@ impl Staging {
             remove_ours(stale)?;
         }
         fs::create_dir_all(&staging)?;
+        let previous = if is_ours(&out) {
+            Previous::read(&out)
+        } else {
+            Previous::default()
+        };
         let staged = Staging {
             out,
             staging,
             old,
+            previous,
+            manifest: Mutex::new(Vec::new()),
             files: AtomicUsize::new(0),
             pages: AtomicUsize::new(0),
             committed: false,
@@ -98,6 +164,15 @@ impl Staging {
     /// Swaps the staged site in; returns the number of files and of HTML
     /// pages written.
     pub(crate) fn commit(mut self) -> Result<(usize, usize)> {
+        let mut manifest =
+            std::mem::take(&mut *self.manifest.lock().unwrap_or_else(|p| p.into_inner()));
+        manifest.sort_unstable();
+        let mut text = String::with_capacity(manifest.len() * 64);
+        for (path, hash, len) in &manifest {
+            let _ = writeln!(text, "{hash:032x} {len} {path}");
+        }
+        // Written last: every file it lists is older than it.
+        fs::write(&self.staging.join(MANIFEST), text.as_bytes())?;
         swap_in(&self.staging, &self.out, &self.old)?;
         self.committed = true;
         // The new site is in place; failing to delete the old one loses
@@ -123,7 +198,22 @@ impl Sink for Staging {
             fs::create_dir_all(&self.staging.join(folder))?;
         }
         match &output.contents {
-            Contents::Bytes(bytes) => fs::write(&target, bytes)?,
+            Contents::Bytes(bytes) => {
+                let hash = xxh3_128(bytes);
+                let len = bytes.len() as u64;
+                let old = self.out.join(&output.path);
+                // An unchanged file is linked from the previous site, not
+                // written again; removing that site then frees nothing.
+                let linked = self.previous.unchanged(&output.path, &old, hash, len)
+                    && std::fs::hard_link(&old, &target).is_ok();
+                if !linked {
+                    fs::write(&target, bytes)?;
+                }
+                self.manifest
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((output.path.clone(), hash, len));
+            }
             Contents::Copy(from) => {
                 std::fs::copy(from, &target).with_context(|| {
                     format!("cannot copy {} to {}", from.display(), target.display())
@@ -234,6 +324,45 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, ["public"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_rebuild_links_unchanged_files_and_writes_changed_or_touched_ones() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let ino = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
+        let site = |b: &str| {
+            vec![
+                page("same.html", "unchanged"),
+                page("edited.html", "unchanged"),
+                page("b.html", b),
+            ]
+        };
+        write(&site("one"), &out).unwrap();
+        let before = [ino("same.html"), ino("edited.html"), ino("b.html")];
+        // Someone edits a file of the published site by hand, keeping its
+        // length: it must not be reused.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(out.join("edited.html"), "UNCHANGED").unwrap();
+        write(&site("two"), &out).unwrap();
+        assert_eq!(ino("same.html"), before[0], "an unchanged file is linked");
+        assert_ne!(ino("edited.html"), before[1]);
+        assert_ne!(ino("b.html"), before[2]);
+        for (path, text) in [
+            ("same.html", "unchanged"),
+            ("edited.html", "unchanged"),
+            ("b.html", "two"),
+        ] {
+            assert_eq!(std::fs::read_to_string(out.join(path)).unwrap(), text);
+        }
+        let manifest = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+        let paths: Vec<&str> = manifest
+            .lines()
+            .map(|l| l.rsplit(' ').next().unwrap())
+            .collect();
+        assert_eq!(paths, ["b.html", "edited.html", "same.html"]);
     }
 
     #[test]
