@@ -14,9 +14,13 @@
 //! parse(Raw, &mut Diagnostics)      -> Parsed     front matter, citations, source paragraphs
 //! resolve(Parsed, &mut Diagnostics) -> Dossier    ids, quote matching, numbering, backlinks
 //! analyse(&Dossier)                 -> Analysis   derived copies, coverage (read-only)
-//! render(&Dossier)                  -> [Output]   tera pages, raw sources, static files
-//! write(&[Output], out)                           staging folder, marker file, atomic swap
+//! render(&Dossier, &dyn Sink)                    tera pages, raw sources, index, static files
+//! write: Staging (a Sink) -> commit               staging folder, marker, manifest, atomic swap
 //! ```
+//!
+//! Render hands each file to the sink as soon as it is made, from many
+//! threads: a build's [`write`] stage writes it into the staging folder at
+//! once (the site is never held in memory whole), `serve` keeps it.
 //!
 //! Content problems are collected as [`Diagnostic`]s, never raised one at a
 //! time: a run reports all of them. I/O and usage problems are `anyhow`
@@ -167,6 +171,7 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         &analysis,
         &base_path,
         &render::Selection::All,
+        render::Part::All,
         &staging,
     );
     match rendered {

@@ -58,15 +58,60 @@ pub(crate) struct Site {
 /// State shared by the watcher and the request threads.
 pub(crate) struct Shared {
     pub site: RwLock<Site>,
-    /// Bumped after every rebuild; SSE streams wait on it.
-    pub generation: Mutex<u64>,
+    /// Bumped at every publication of a rebuild; SSE streams wait on it.
+    pub generation: Mutex<Generations>,
     pub changed: Condvar,
 }
 
+/// How many publications [`Generations`] remembers the changes of.
+const REMEMBERED: usize = 32;
+
+/// The number of the last publication, and which pages the recent ones
+/// changed, so that an open page reloads only when it changed.
+#[derive(Debug, Default)]
+pub(crate) struct Generations {
+    pub current: u64,
+    /// `(generation, URL paths changed)`, oldest first; `None` for a
+    /// publication that may have changed any page.
+    recent: std::collections::VecDeque<(u64, Option<Vec<String>>)>,
+}
+
+impl Generations {
+    /// The URL paths changed after generation `seen`, or `None` when any
+    /// page may have changed (or the record no longer reaches back).
+    pub(crate) fn changed_since(&self, seen: u64) -> Option<Vec<String>> {
+        let mut paths = Vec::new();
+        let mut next = seen + 1;
+        for (generation, changed) in &self.recent {
+            if *generation < next {
+                continue;
+            }
+            if *generation > next {
+                return None;
+            }
+            paths.extend(changed.as_ref()?.iter().cloned());
+            next += 1;
+        }
+        if next <= self.current {
+            return None;
+        }
+        paths.sort();
+        paths.dedup();
+        Some(paths)
+    }
+}
+
 impl Shared {
-    fn publish(&self) {
-        if let Ok(mut generation) = self.generation.lock() {
-            *generation += 1;
+    /// Tells open pages that the site changed: the URL paths whose bytes
+    /// changed, or `None` for every page.
+    fn publish(&self, changed: Option<Vec<String>>) {
+        if let Ok(mut generations) = self.generation.lock() {
+            generations.current += 1;
+            let current = generations.current;
+            generations.recent.push_back((current, changed));
+            if generations.recent.len() > REMEMBERED {
+                generations.recent.pop_front();
+            }
         }
         self.changed.notify_all();
     }
@@ -83,7 +128,7 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(
         .context("the server has no IP address")?;
     let shared = Arc::new(Shared {
         site: RwLock::new(Site::default()),
-        generation: Mutex::new(0),
+        generation: Mutex::new(Generations::default()),
         changed: Condvar::new(),
     });
     let mut options = options.clone();
@@ -214,49 +259,60 @@ impl Session {
         let started = Instant::now();
         let topics_dir = self.root.join("content").join("topics");
         let only_topics = !changed.is_empty() && changed.iter().all(|p| p.starts_with(&topics_dir));
-        let outcome = self.run(only_topics);
-        let mut site = match shared.site.write() {
-            Ok(site) => site,
-            Err(poisoned) => poisoned.into_inner(),
+        let verb = if changed.is_empty() {
+            "Built"
+        } else {
+            "Rebuilt"
         };
+        let outcome = self.run(only_topics, &mut |outputs, step| {
+            let count = outputs.len();
+            let mut site = match shared.site.write() {
+                Ok(site) => site,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let recovered = site.errors.take().is_some();
+            let mut changed = patch(&mut site.files, outputs, step == Step::Everything);
+            drop(site);
+            if recovered {
+                // The overlay was on every page.
+                changed = None;
+            }
+            shared.publish(changed);
+            let elapsed = started.elapsed().as_millis();
+            match step {
+                Step::Everything => println!("{verb} {count} pages and files in {elapsed} ms"),
+                Step::Pages => println!("{verb} {count} changed pages in {elapsed} ms"),
+                Step::Listings => {
+                    println!("Updated {count} listings and search files in {elapsed} ms")
+                }
+            }
+        });
         match outcome {
-            Ok((outputs, partial, diagnostics)) => {
+            Ok(diagnostics) => {
                 let _ = diagnostics::emit(&diagnostics, Format::Human);
-                if !partial {
-                    site.files.clear();
-                }
-                let count = outputs.len();
-                for output in outputs {
-                    site.files.insert(output.path, Arc::new(output.bytes));
-                }
-                site.errors = None;
-                let what = if changed.is_empty() {
-                    "Built"
-                } else {
-                    "Rebuilt"
-                };
-                let scope = if partial {
-                    "changed pages"
-                } else {
-                    "pages and files"
-                };
-                println!(
-                    "{what} {count} {scope} in {} ms",
-                    started.elapsed().as_millis()
-                );
             }
             Err(report) => {
                 eprintln!("{report}");
+                let mut site = match shared.site.write() {
+                    Ok(site) => site,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
                 site.errors = Some(report);
+                drop(site);
+                shared.publish(None);
             }
         }
-        drop(site);
-        shared.publish();
     }
 
-    /// One pass of the pipeline. `Ok` carries the files to serve and whether
-    /// they patch the previous site; `Err` the diagnostics as text.
-    fn run(&mut self, only_topics: bool) -> Result<(Vec<ServedOutput>, bool, Diagnostics), String> {
+    /// One pass of the pipeline, handing the files to serve to `publish`:
+    /// all of them at once, or, after an edit to topics only, the pages the
+    /// edit reached first and the listings after them. `Err` carries the
+    /// diagnostics as text.
+    fn run(
+        &mut self,
+        only_topics: bool,
+        publish: &mut dyn FnMut(Vec<ServedOutput>, Step),
+    ) -> Result<Diagnostics, String> {
         let mut diagnostics = Diagnostics::default();
         let raw = load::load(&self.root).map_err(|e| format!("error: {e:#}\n"))?;
         let mut parsed = parse::parse_cached(raw, &mut self.cache, &mut diagnostics);
@@ -273,26 +329,95 @@ impl Session {
             Some(last) if only_topics => affected(last, &dossier),
             _ => Selection::All,
         };
-        let partial = !matches!(selection, Selection::All);
         let analysis = crate::analysis::analyse(&dossier);
         diagnostics.extend(analysis.diagnostics.iter().cloned());
-        let collected = render::Collect::default();
-        render::render(&dossier, &analysis, "/", &selection, &collected).map_err(|e| match e {
-            render::RenderError::Content(errors) => {
-                let mut sink = Diagnostics::default();
-                sink.extend(errors);
-                diagnostics::to_human_string(&sink)
-            }
-            render::RenderError::Io(e) => format!("error: {e:#}\n"),
-        })?;
-        let outputs = collected
-            .into_sorted()
-            .into_iter()
-            .map(ServedOutput::from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let steps: &[(render::Part, Step)] = if matches!(selection, Selection::All) {
+            &[(render::Part::All, Step::Everything)]
+        } else {
+            &[
+                (render::Part::Pages, Step::Pages),
+                (render::Part::Listings, Step::Listings),
+            ]
+        };
+        for &(part, step) in steps {
+            let collected = render::Collect::default();
+            render::render(&dossier, &analysis, "/", &selection, part, &collected).map_err(
+                |e| match e {
+                    render::RenderError::Content(errors) => {
+                        let mut sink = Diagnostics::default();
+                        sink.extend(errors);
+                        diagnostics::to_human_string(&sink)
+                    }
+                    render::RenderError::Io(e) => format!("error: {e:#}\n"),
+                },
+            )?;
+            let outputs = collected
+                .into_sorted()
+                .into_iter()
+                .map(ServedOutput::from)
+                .collect::<Result<Vec<_>, _>>()?;
+            publish(outputs, step);
+        }
         self.last = Some(dossier);
-        Ok((outputs, partial, diagnostics))
+        Ok(diagnostics)
     }
+}
+
+/// Which files one publication of a rebuild carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// The whole site, replacing the previous one.
+    Everything,
+    /// The pages an edit reached.
+    Pages,
+    /// The listings, the search index and `dossier.json` after them.
+    Listings,
+}
+
+/// Most pages one reload event names; beyond it, every page reloads.
+const MAX_NAMED_CHANGES: usize = 1000;
+
+/// Puts `outputs` into the served files (replacing all of them when
+/// `whole`); returns the URL paths whose bytes changed, or `None` when
+/// there are too many to name.
+fn patch(
+    files: &mut HashMap<String, Arc<Vec<u8>>>,
+    outputs: Vec<ServedOutput>,
+    whole: bool,
+) -> Option<Vec<String>> {
+    let mut changed = Vec::new();
+    let mut kept = HashSet::new();
+    for output in outputs {
+        let same = files
+            .get(&output.path)
+            .is_some_and(|old| **old == output.bytes);
+        if !same {
+            changed.push(url_path(&output.path));
+        }
+        if whole {
+            kept.insert(output.path.clone());
+        }
+        if !same {
+            files.insert(output.path, Arc::new(output.bytes));
+        }
+    }
+    if whole {
+        files.retain(|path, _| {
+            let keep = kept.contains(path);
+            if !keep {
+                changed.push(url_path(path));
+            }
+            keep
+        });
+    }
+    changed.sort();
+    (changed.len() <= MAX_NAMED_CHANGES).then_some(changed)
+}
+
+/// The URL path a file is served at: `topics/x/index.html` at `/topics/x/`.
+fn url_path(file: &str) -> String {
+    let file = file.strip_suffix("index.html").unwrap_or(file);
+    format!("/{file}")
 }
 
 /// An output with its bytes in memory (static files are read once here).
@@ -364,5 +489,75 @@ fn affected(old: &Dossier, new: &Dossier) -> Selection {
         topics,
         sources,
         people,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths(list: &[&str]) -> Option<Vec<String>> {
+        Some(list.iter().map(|p| (*p).to_owned()).collect())
+    }
+
+    #[test]
+    fn changes_since_a_generation_are_the_union_of_the_later_ones() {
+        let shared = Shared {
+            site: RwLock::new(Site::default()),
+            generation: Mutex::new(Generations::default()),
+            changed: Condvar::new(),
+        };
+        shared.publish(None);
+        shared.publish(paths(&["/topics/a/", "/sources/s/"]));
+        shared.publish(paths(&["/", "/topics/a/"]));
+        let g = shared.generation.lock().unwrap();
+        assert_eq!(g.current, 3);
+        assert_eq!(g.changed_since(3), paths(&[]));
+        assert_eq!(g.changed_since(2), paths(&["/", "/topics/a/"]));
+        assert_eq!(
+            g.changed_since(1),
+            paths(&["/", "/sources/s/", "/topics/a/"])
+        );
+        // The first publication could have changed any page.
+        assert_eq!(g.changed_since(0), None);
+    }
+
+    #[test]
+    fn changes_older_than_the_record_reload_everything() {
+        let mut g = Generations::default();
+        for _ in 0..REMEMBERED + 5 {
+            g.current += 1;
+            let current = g.current;
+            g.recent.push_back((current, paths(&["/x/"])));
+            if g.recent.len() > REMEMBERED {
+                g.recent.pop_front();
+            }
+        }
+        assert_eq!(g.changed_since(g.current - 1), paths(&["/x/"]));
+        assert_eq!(g.changed_since(1), None);
+    }
+
+    #[test]
+    fn patching_reports_only_files_whose_bytes_changed() {
+        let out = |path: &str, bytes: &str| ServedOutput {
+            path: path.to_owned(),
+            bytes: bytes.as_bytes().to_vec(),
+        };
+        let mut files = HashMap::new();
+        patch(
+            &mut files,
+            vec![out("index.html", "home"), out("topics/a/index.html", "a")],
+            true,
+        );
+        let changed = patch(
+            &mut files,
+            vec![out("index.html", "home"), out("topics/a/index.html", "a2")],
+            false,
+        );
+        assert_eq!(changed, paths(&["/topics/a/"]));
+        // A whole new site also names the files it no longer has.
+        let changed = patch(&mut files, vec![out("index.html", "home")], true);
+        assert_eq!(changed, paths(&["/topics/a/"]));
+        assert_eq!(files.len(), 1);
     }
 }

@@ -198,3 +198,68 @@ fn requests_outside_the_site_are_not_found() {
     assert_eq!(get(server.port, &long).0, 404);
     assert_eq!(get(server.port, "/sources/council-bulletin.txt").0, 200);
 }
+
+/// Reads server-sent events until one whose data satisfies `test`, or
+/// panics after `within`; returns that event's data.
+fn next_event(lines: &mut impl BufRead, within: Duration, test: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    let mut line = String::new();
+    loop {
+        assert!(
+            started.elapsed() < within,
+            "no matching event within {within:?}"
+        );
+        line.clear();
+        if lines.read_line(&mut line).unwrap_or(0) == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        }
+        if let Some(data) = line.trim_end().strip_prefix("data: ")
+            && test(data)
+        {
+            return data.to_owned();
+        }
+    }
+}
+
+#[test]
+fn a_reload_event_names_the_pages_an_edit_changed() {
+    let dir = new_dossier();
+    let server = start(&dir.path().join("d"));
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /__dossier/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    .unwrap();
+    let mut events = BufReader::new(stream);
+    // The greeting names no page: nothing has changed yet.
+    let greeting = next_event(&mut events, Duration::from_secs(5), |_| true);
+    assert!(greeting.contains("\"changed\":[]"), "{greeting}");
+
+    edit(
+        dir.path(),
+        "approved the repairs at its March meeting",
+        "approved the repairs in a vote",
+    );
+    // The topic's own page changed; the home page, which shows only its
+    // title and summary, did not.
+    let event = next_event(&mut events, Duration::from_secs(5), |d| {
+        d.contains("/topics/harbour-bridge/")
+    });
+    let value: serde_json::Value = serde_json::from_str(&event).unwrap();
+    let changed: Vec<&str> = value["changed"]
+        .as_array()
+        .expect("a list of paths, not every page")
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(changed.contains(&"/topics/harbour-bridge/"), "{changed:?}");
+    assert!(!changed.contains(&"/"), "{changed:?}");
+    // The live-reload script reloads a page only when it is named.
+    let (_, script) = get(server.port, "/__dossier/live.js");
+    assert!(script.contains("window.location.pathname"), "{script}");
+}

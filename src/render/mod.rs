@@ -131,6 +131,21 @@ impl Sink for Collect {
     }
 }
 
+/// Which files of the selection a render makes. `serve` makes the pages
+/// an edit reached first, so that they are on screen sooner, and the
+/// listings, the search index and `dossier.json` after them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// Everything.
+    All,
+    /// Topic, source, person and compare pages, and the raw captures.
+    Pages,
+    /// The home page, the people index, the feed, the sitemap, the search
+    /// page and index, `dossier.json`, `robots.txt`, `404.html` and the
+    /// static files.
+    Listings,
+}
+
 /// Why a render stopped.
 #[derive(Debug)]
 pub(crate) enum RenderError {
@@ -192,6 +207,7 @@ pub(crate) fn render(
     analysis: &Analysis,
     base_path: &str,
     selection: &Selection,
+    part: Part,
     sink: &dyn Sink,
 ) -> Result<(), RenderError> {
     let links = Links { base: base_path };
@@ -220,15 +236,21 @@ pub(crate) fn render(
         }))
     };
 
+    let (pages, listings) = (part != Part::Listings, part != Part::Pages);
     rayon::scope(|scope| {
         // The big single files first, so that they overlap the pages.
+        if listings {
+            scope.spawn(|_| {
+                for output in search::outputs(d) {
+                    put(Ok(output));
+                }
+            });
+            scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
+        }
         scope.spawn(|_| {
-            for output in search::outputs(d) {
-                put(Ok(output));
+            if !listings {
+                return;
             }
-        });
-        scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
-        scope.spawn(|_| {
             let index = index_view(d, &links);
             put(page(
                 "index.html",
@@ -240,6 +262,19 @@ pub(crate) fn render(
         });
         scope.spawn(|_| {
             let people = listings::people(d, &links);
+            if pages {
+                people
+                    .people
+                    .par_iter()
+                    .filter(|p| selection.person(&p.slug))
+                    .for_each(|person| {
+                        let path = format!("people/{}/index.html", person.slug);
+                        put(page("person.html", path, "person", person.name, person));
+                    });
+            }
+            if !listings {
+                return;
+            }
             put(page(
                 "people.html",
                 "people/index.html".into(),
@@ -247,14 +282,6 @@ pub(crate) fn render(
                 "People",
                 &people,
             ));
-            people
-                .people
-                .par_iter()
-                .filter(|p| selection.person(&p.slug))
-                .for_each(|person| {
-                    let path = format!("people/{}/index.html", person.slug);
-                    put(page("person.html", path, "person", person.name, person));
-                });
             let sitemap = listings::sitemap(d, &people);
             put(page(
                 "sitemap.xml",
@@ -265,6 +292,9 @@ pub(crate) fn render(
             ));
         });
         scope.spawn(|_| {
+            if !listings {
+                return;
+            }
             let feed = listings::feed(d);
             put(page(
                 "atom.xml",
@@ -306,6 +336,9 @@ pub(crate) fn render(
             }
         });
         scope.spawn(|_| {
+            if !pages {
+                return;
+            }
             d.topics
                 .par_iter()
                 .enumerate()
@@ -323,6 +356,9 @@ pub(crate) fn render(
                 });
         });
         scope.spawn(|_| {
+            if !pages {
+                return;
+            }
             d.sources
                 .par_iter()
                 .enumerate()
@@ -342,6 +378,9 @@ pub(crate) fn render(
         });
         // A compare page shows both sources: it changes when either does.
         scope.spawn(|_| {
+            if !pages {
+                return;
+            }
             analysis
                 .pairs
                 .par_iter()

@@ -16,14 +16,18 @@ use tiny_http::{Header, Request, Response, StatusCode};
 use super::Shared;
 use crate::render::templates::escape;
 
-const LIVE_JS: &str = r#"// dossier serve: reload the page after each rebuild.
+const LIVE_JS: &str = r#"// dossier serve: reload the page when a rebuild changed it.
 (function () {
   "use strict";
   var source = new EventSource("/__dossier/events");
   var first = true;
-  source.addEventListener("reload", function () {
+  source.addEventListener("reload", function (event) {
     if (first) { first = false; return; }
-    window.location.reload();
+    var changed = null;
+    try { changed = JSON.parse(event.data).changed; } catch (e) { changed = null; }
+    if (changed === null || changed.indexOf(window.location.pathname) >= 0) {
+      window.location.reload();
+    }
   });
 })();
 "#;
@@ -181,9 +185,9 @@ fn events(request: Request, shared: &Arc<Shared>) {
     ];
     let response = Response::new(StatusCode(200), headers, std::io::empty(), None, None);
     let mut stream = request.upgrade("dossier-events", response);
-    let mut seen = shared.generation.lock().map(|g| *g).unwrap_or(0);
+    let mut seen = shared.generation.lock().map(|g| g.current).unwrap_or(0);
     // The first event tells the page it is connected; reloads follow.
-    let mut message = format!("event: reload\ndata: {seen}\n\n");
+    let mut message = reload_event(seen, Some(&[]));
     loop {
         if stream
             .write_all(message.as_bytes())
@@ -198,17 +202,25 @@ fn events(request: Request, shared: &Arc<Shared>) {
         let Ok((guard, _)) =
             shared
                 .changed
-                .wait_timeout_while(guard, Duration::from_secs(15), |g| *g == seen)
+                .wait_timeout_while(guard, Duration::from_secs(15), |g| g.current == seen)
         else {
             return;
         };
-        if *guard == seen {
+        if guard.current == seen {
             message = ": keep-alive\n\n".to_owned();
         } else {
-            seen = *guard;
-            message = format!("event: reload\ndata: {seen}\n\n");
+            let changed = guard.changed_since(seen);
+            seen = guard.current;
+            message = reload_event(seen, changed.as_deref());
         }
     }
+}
+
+/// A `reload` event: the generation, and the URL paths that changed (JSON
+/// `null` when any page may have).
+fn reload_event(generation: u64, changed: Option<&[String]>) -> String {
+    let data = serde_json::json!({ "generation": generation, "changed": changed });
+    format!("event: reload\ndata: {data}\n\n")
 }
 
 #[cfg(test)]
