@@ -101,6 +101,31 @@ pub(crate) struct Backlink {
 
 /// Resolves citations; drafts are dropped unless `drafts` is set.
 pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostics) -> Dossier {
+    resolve_cached(parsed, drafts, diagnostics, None)
+}
+
+/// What one topic's verification found: a match for each note (`None` for
+/// footnotes and failures), and its diagnostics.
+type Verification = (Vec<Option<NoteMatch>>, Vec<Diagnostic>);
+
+/// Verifications kept between builds by `serve`. A topic is verified again
+/// only when its parse changed (another `Arc`) or any source did.
+#[derive(Debug, Default)]
+pub(crate) struct VerifyCache {
+    sources: Vec<Arc<Source>>,
+    broken: HashSet<String>,
+    /// By the address of the topic's `Arc`, which the entry keeps alive so
+    /// the address cannot be reused by another topic.
+    topics: HashMap<usize, (Arc<Topic>, Verification)>,
+}
+
+/// [`resolve`], reusing and refilling `cache` when there is one.
+pub(crate) fn resolve_cached(
+    parsed: Parsed,
+    drafts: bool,
+    diagnostics: &mut Diagnostics,
+    mut cache: Option<&mut VerifyCache>,
+) -> Dossier {
     let Parsed {
         config,
         index,
@@ -132,11 +157,38 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
     check_derived_from(&catalogue, diagnostics);
 
     // Verify every quoted note in parallel; each topic yields its matches.
-    let found: Vec<(Vec<Option<NoteMatch>>, Vec<Diagnostic>)> = topics
+    if let Some(cache) = cache.as_deref_mut() {
+        let same_sources = cache.sources.len() == sources.len()
+            && cache
+                .sources
+                .iter()
+                .zip(&sources)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+            && cache.broken == broken_sources;
+        if !same_sources {
+            cache.topics.clear();
+        }
+    }
+    let known = cache.as_deref().map(|c| &c.topics);
+    let found: Vec<Verification> = topics
         .par_iter()
-        .map(|t| verify_topic(t, &catalogue))
+        .map(
+            |t| match known.and_then(|k| k.get(&(Arc::as_ptr(t) as usize))) {
+                Some((_, verification)) => verification.clone(),
+                None => verify_topic(t, &catalogue),
+            },
+        )
         .collect();
     drop(catalogue);
+    if let Some(cache) = cache {
+        cache.topics = topics
+            .iter()
+            .zip(&found)
+            .map(|(t, v)| (Arc::as_ptr(t) as usize, (Arc::clone(t), v.clone())))
+            .collect();
+        cache.sources = sources.clone();
+        cache.broken = broken_sources.clone();
+    }
 
     let mut resolved_sources: Vec<ResolvedSource> = sources
         .into_iter()
@@ -198,6 +250,7 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
     }
 }
 
+#[derive(Clone, Debug)]
 enum NoteMatch {
     Whole(usize),
     Passage(usize, QuoteMatch),

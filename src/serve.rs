@@ -4,15 +4,23 @@
 //! A watcher (notify, debounced) reruns the pipeline when `content/`,
 //! `templates/`, `static/` or `dossier.toml` change. Rebuilds are
 //! incremental: the [`ParseCache`] re-parses only files whose bytes
-//! changed, resolve runs on the whole dossier (it is cheap and backlinks are
-//! global), and when only topics changed, render produces only the pages an
-//! edit can reach (the topic, the sources it cites before and after, its
-//! people, and the listings) and patches them into the map.
+//! changed, resolve verifies again only the topics that changed (unless a
+//! source did) and numbers the whole dossier (backlinks are global), the
+//! sources are compared again only when one changed, and
+//! when only topics changed, render produces only the pages an edit can
+//! reach (the topic, the sources it cites before and after, its people) and
+//! publishes them first; the listings, the search index and `dossier.json`
+//! follow in a second publication.
+//!
+//! Each publication tells open pages, through server-sent events, which
+//! URL paths changed bytes; a page reloads only when it is one of them (or
+//! when a publication may have changed every page: a full rebuild of many
+//! files, an error overlay appearing or going).
 //!
 //! A rebuild that finds content errors keeps the last good site and shows
 //! the diagnostics in an overlay on every page until a rebuild succeeds.
-//! Open pages reload through server-sent events (`/__dossier/events`); the
-//! reload script is injected into HTML only here, never into `build`.
+//! The reload script (`/__dossier/events`, `/__dossier/live.js`) is
+//! injected into HTML only here, never into `build`.
 //!
 //! Requests are answered only from the map: no request path ever reaches
 //! the file system, so `..`, encoded slashes or absolute paths find nothing.
@@ -219,6 +227,8 @@ struct Session {
     options: ServeOptions,
     root: PathBuf,
     cache: ParseCache,
+    verified: resolve::VerifyCache,
+    compared: crate::analysis::AnalysisCache,
     last: Option<Dossier>,
 }
 
@@ -229,6 +239,8 @@ impl Session {
             options,
             root,
             cache: ParseCache::default(),
+            verified: resolve::VerifyCache::default(),
+            compared: crate::analysis::AnalysisCache::default(),
             last: None,
         }
     }
@@ -321,7 +333,12 @@ impl Session {
             "http://{}:{}/",
             self.options.bind, self.options.port
         ));
-        let dossier = resolve::resolve(parsed, self.options.drafts, &mut diagnostics);
+        let dossier = resolve::resolve_cached(
+            parsed,
+            self.options.drafts,
+            &mut diagnostics,
+            Some(&mut self.verified),
+        );
         if diagnostics.error_count() > 0 {
             return Err(diagnostics::to_human_string(&diagnostics));
         }
@@ -329,7 +346,7 @@ impl Session {
             Some(last) if only_topics => affected(last, &dossier),
             _ => Selection::All,
         };
-        let analysis = crate::analysis::analyse(&dossier);
+        let analysis = crate::analysis::analyse_cached(&dossier, &mut self.compared);
         diagnostics.extend(analysis.diagnostics.iter().cloned());
         let steps: &[(render::Part, Step)] = if matches!(selection, Selection::All) {
             &[(render::Part::All, Step::Everything)]

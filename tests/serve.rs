@@ -263,3 +263,34 @@ fn a_reload_event_names_the_pages_an_edit_changed() {
     let (_, script) = get(server.port, "/__dossier/live.js");
     assert!(script.contains("window.location.pathname"), "{script}");
 }
+
+#[test]
+fn an_edited_source_is_checked_again_against_the_unchanged_topics() {
+    let dir = new_dossier();
+    let server = start(&dir.path().join("d"));
+    let source = dir.path().join("d/content/sources/council-bulletin.txt");
+    let text = std::fs::read_to_string(&source).unwrap();
+    assert!(text.contains("estimated the cost at 2.4 million"));
+    // The topic is not touched; only its source loses the quoted words.
+    std::fs::write(
+        &source,
+        text.replace(
+            "estimated the cost at 2.4 million",
+            "put the cost at 2.4 million",
+        ),
+    )
+    .unwrap();
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        |b| b.contains("quoted words are not in source `council-bulletin`"),
+    );
+    std::fs::write(&source, &text).unwrap();
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        |b| !b.contains("dossier-overlay") && b.contains("Notes and sources"),
+    );
+}

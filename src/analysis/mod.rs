@@ -80,23 +80,52 @@ impl Analysis {
 
 /// Analyses a resolved dossier.
 pub(crate) fn analyse(d: &Dossier) -> Analysis {
-    let prepared: Vec<Prepared> = d
-        .sources
-        .par_iter()
-        .map(|s| Stems::with(|stems| derived::prepare(&s.source.paragraphs, stems)))
-        .collect();
-    // (copy, original) for every declared pair whose ids both exist.
-    let declared: Vec<(usize, usize)> = d
-        .sources
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let id = s.source.meta.derived_from.as_deref()?;
-            let j = d.sources.iter().position(|o| o.source.id == id)?;
-            (i != j).then_some((i, j))
-        })
-        .collect();
-    let verified = derived::detect(&prepared, &declared);
+    analyse_cached(d, &mut AnalysisCache::default())
+}
+
+/// The part of the analysis that depends on the sources alone (their
+/// sentences, the candidate pairs and their alignments), kept between
+/// builds by `serve`: an edit to a topic does not compare the sources again.
+#[derive(Default)]
+pub(crate) struct AnalysisCache {
+    sources: Vec<std::sync::Arc<crate::parse::Source>>,
+    prepared: Vec<Prepared>,
+    declared: Vec<(usize, usize)>,
+    verified: Vec<Verified>,
+}
+
+/// [`analyse`], reusing `cache` when the sources are the ones it was
+/// filled from.
+pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis {
+    let same_sources = cache.sources.len() == d.sources.len()
+        && cache
+            .sources
+            .iter()
+            .zip(&d.sources)
+            .all(|(a, b)| std::sync::Arc::ptr_eq(a, &b.source));
+    if !same_sources {
+        let prepared: Vec<Prepared> = d
+            .sources
+            .par_iter()
+            .map(|s| Stems::with(|stems| derived::prepare(&s.source.paragraphs, stems)))
+            .collect();
+        // (copy, original) for every declared pair whose ids both exist.
+        let declared: Vec<(usize, usize)> = d
+            .sources
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let id = s.source.meta.derived_from.as_deref()?;
+                let j = d.sources.iter().position(|o| o.source.id == id)?;
+                (i != j).then_some((i, j))
+            })
+            .collect();
+        cache.verified = derived::detect(&prepared, &declared);
+        cache.prepared = prepared;
+        cache.declared = declared;
+        cache.sources = d.sources.iter().map(|s| s.source.clone()).collect();
+    }
+    let (prepared, declared, verified) = (&cache.prepared, &cache.declared, &cache.verified);
     let terms: Vec<Term> = d
         .topics
         .iter()
@@ -114,11 +143,11 @@ pub(crate) fn analyse(d: &Dossier) -> Analysis {
     let mut pairs: Vec<DerivedPair> = verified
         .par_iter()
         .filter(|v| derived::is_rewrite(&v.alignment))
-        .map(|v| describe(d, &prepared, v, &declared, &terms))
+        .map(|v| describe(d, prepared, v, declared, &terms))
         .collect();
     pairs.sort_by_key(|p| (p.original, p.copy));
-    let mut diagnostics = unsupported(d, &verified, &declared);
-    diagnostics.extend(undeclared(d, &pairs, &declared));
+    let mut diagnostics = unsupported(d, verified, declared);
+    diagnostics.extend(undeclared(d, &pairs, declared));
     Analysis {
         pairs,
         coverage: coverage::find(d),
