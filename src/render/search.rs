@@ -51,6 +51,9 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
@@ -464,9 +467,10 @@ pub(crate) type Index = BTreeMap<String, Entry>;
 pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
-    type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-    // Term frequencies of each document, in parallel.
-    let counted: Vec<(Map<Cow<'_, str>, f32>, f32)> = docs
+    // Term frequencies of each document, in parallel, each word numbered
+    // as it is met; a document keeps only (number, frequency) pairs.
+    let vocabulary = Vocabulary::new();
+    let terms: Vec<(Vec<(u32, f32)>, f32)> = docs
         .par_iter()
         .map(|doc| {
             let mut tf: Map<Cow<'_, str>, f32> = Map::default();
@@ -477,44 +481,32 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
                     length += boost;
                 });
             }
-            (tf, length)
+            let numbered = tf
+                .into_iter()
+                .map(|(word, f)| (vocabulary.number(&word), f))
+                .collect();
+            (numbered, length)
         })
         .collect();
     // Lengths are compared within a kind: a topic note is long next to a
     // paragraph, and measured against paragraphs it would lose to any
     // paragraph that merely mentions its title word.
     let mut sums = [(0.0f32, 0u32); 4];
-    for (doc, (_, length)) in docs.iter().zip(&counted) {
+    for (doc, (_, length)) in docs.iter().zip(&terms) {
         let sum = &mut sums[doc.kind as usize];
         sum.0 += length;
         sum.1 += 1;
     }
     let averages = sums.map(|(total, count)| (total / count.max(1) as f32).max(1.0));
-    // Every distinct word gets a number, in order of first appearance;
-    // documents keep (number, frequency), and words their document counts.
-    let mut numbers: Map<Cow<'_, str>, u32> = Map::default();
-    let mut vocabulary: Vec<String> = Vec::new();
-    let mut df: Vec<u32> = Vec::new();
-    let mut terms: Vec<(Vec<(u32, f32)>, f32)> = Vec::with_capacity(counted.len());
-    for (tf, length) in counted {
-        let mut numbered = Vec::with_capacity(tf.len());
-        for (word, f) in tf {
-            let number = match numbers.get(word.as_ref()) {
-                Some(&n) => n,
-                None => {
-                    let n = vocabulary.len() as u32;
-                    vocabulary.push(word.clone().into_owned());
-                    numbers.insert(word, n);
-                    df.push(0);
-                    n
-                }
-            };
+    // Numbers depend on which thread met a word first; nothing below
+    // depends on them but through the words they stand for.
+    let vocabulary = vocabulary.into_words();
+    let mut df: Vec<u32> = vec![0; vocabulary.len()];
+    for (numbered, _) in &terms {
+        for &(number, _) in numbered {
             df[number as usize] += 1;
-            numbered.push((number, f));
         }
-        terms.push((numbered, length));
     }
-    drop(numbers);
     let n = docs.len().max(1) as f32;
     let idf: Vec<f32> = df
         .iter()
@@ -539,6 +531,54 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
         .zip(postings)
         .map(|((word, stem), postings)| (word, Entry { stem, postings }))
         .collect()
+}
+
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Numbers words from many threads at once: a map in shards, each behind
+/// its own lock, so two threads rarely wait for each other.
+struct Vocabulary {
+    shards: Vec<Mutex<Map<String, u32>>>,
+    hasher: foldhash::fast::FixedState,
+    next: AtomicU32,
+}
+
+impl Vocabulary {
+    const SHARDS: usize = 64;
+
+    fn new() -> Self {
+        Vocabulary {
+            shards: (0..Self::SHARDS).map(|_| Mutex::default()).collect(),
+            hasher: foldhash::fast::FixedState::default(),
+            next: AtomicU32::new(0),
+        }
+    }
+
+    /// The number of `word`, given on first sight.
+    fn number(&self, word: &str) -> u32 {
+        let shard = self.hasher.hash_one(word) as usize % Self::SHARDS;
+        let mut map = self.shards[shard]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(&n) = map.get(word) {
+            return n;
+        }
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        map.insert(word.to_owned(), n);
+        n
+    }
+
+    /// The words, indexed by their numbers.
+    fn into_words(self) -> Vec<String> {
+        let mut words = vec![String::new(); self.next.into_inner() as usize];
+        for shard in self.shards {
+            let map = shard.into_inner().unwrap_or_else(|p| p.into_inner());
+            for (word, n) in map {
+                words[n as usize] = word;
+            }
+        }
+        words
+    }
 }
 
 /// A set of words sharing a key prefix, written as one file.
