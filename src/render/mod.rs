@@ -246,20 +246,17 @@ pub(crate) fn render(
                 }
             });
             scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
+            scope.spawn(|_| {
+                let index = index_view(d, &links);
+                put(page(
+                    "index.html",
+                    "index.html".into(),
+                    "index",
+                    &d.config.title,
+                    &index,
+                ));
+            });
         }
-        scope.spawn(|_| {
-            if !listings {
-                return;
-            }
-            let index = index_view(d, &links);
-            put(page(
-                "index.html",
-                "index.html".into(),
-                "index",
-                &d.config.title,
-                &index,
-            ));
-        });
         scope.spawn(|_| {
             let people = listings::people(d, &links);
             if pages {
@@ -291,118 +288,114 @@ pub(crate) fn render(
                 &sitemap,
             ));
         });
-        scope.spawn(|_| {
-            if !listings {
-                return;
-            }
-            let feed = listings::feed(d);
-            put(page(
-                "atom.xml",
-                "atom.xml".into(),
-                "feed",
-                &d.config.title,
-                &feed,
-            ));
-            let not_found = NotFound {
-                home: links.base.to_owned(),
-            };
-            put(page(
-                "404.html",
-                "404.html".into(),
-                "404",
-                "Page not found",
-                &not_found,
-            ));
-            let search = search::SearchView::new(base_path);
-            put(page(
-                "search.html",
-                "search/index.html".into(),
-                "search",
-                "Search",
-                &search,
-            ));
-            let robots = listings::RobotsView {
-                sitemap_url: format!("{}sitemap.xml", d.config.base_url),
-            };
-            put(page(
-                "robots.txt",
-                "robots.txt".into(),
-                "robots",
-                "robots.txt",
-                &robots,
-            ));
-            if selection.all() {
-                statics(d, &put);
-            }
-        });
-        scope.spawn(|_| {
-            if !pages {
-                return;
-            }
-            d.topics
-                .par_iter()
-                .enumerate()
-                .filter(|(_, t)| selection.topic(&t.topic.slug))
-                .for_each(|(i, t)| {
-                    let mut view = topic_view(d, t, &links);
-                    view.also = compare::mention_views(d, analysis, i, &links);
-                    put(page(
-                        "topic.html",
-                        format!("topics/{}/index.html", t.topic.slug),
-                        "topic",
-                        &t.topic.meta.title,
-                        &view,
-                    ));
-                });
-        });
-        scope.spawn(|_| {
-            if !pages {
-                return;
-            }
-            d.sources
-                .par_iter()
-                .enumerate()
-                .filter(|(_, s)| selection.source(&s.source.id))
-                .for_each(|(i, s)| {
-                    let mut view = source_view(d, s, &links);
-                    view.rewrites = compare::rewrites_view(d, analysis, i, &links);
-                    put(page(
-                        "source.html",
-                        format!("sources/{}/index.html", s.source.id),
-                        "source",
-                        &s.source.meta.title,
-                        &view,
-                    ));
-                    bytes(format!("sources/{}.txt", s.source.id), s.source.raw.clone());
-                });
-        });
+        if listings {
+            scope.spawn(|_| {
+                let feed = listings::feed(d);
+                put(page(
+                    "atom.xml",
+                    "atom.xml".into(),
+                    "feed",
+                    &d.config.title,
+                    &feed,
+                ));
+                let not_found = NotFound {
+                    home: links.base.to_owned(),
+                };
+                put(page(
+                    "404.html",
+                    "404.html".into(),
+                    "404",
+                    "Page not found",
+                    &not_found,
+                ));
+                let search = search::SearchView::new(base_path);
+                put(page(
+                    "search.html",
+                    "search/index.html".into(),
+                    "search",
+                    "Search",
+                    &search,
+                ));
+                let robots = listings::RobotsView {
+                    sitemap_url: format!("{}sitemap.xml", d.config.base_url),
+                };
+                put(page(
+                    "robots.txt",
+                    "robots.txt".into(),
+                    "robots",
+                    "robots.txt",
+                    &robots,
+                ));
+                if selection.all() {
+                    statics(d, &put);
+                }
+            });
+        }
+        if pages {
+            scope.spawn(|_| {
+                d.topics
+                    .par_iter()
+                    .enumerate()
+                    .filter(|(_, t)| selection.topic(&t.topic.slug))
+                    .for_each(|(i, t)| {
+                        let mut view = topic_view(d, t, &links);
+                        view.also = compare::mention_views(d, analysis, i, &links);
+                        put(page(
+                            "topic.html",
+                            format!("topics/{}/index.html", t.topic.slug),
+                            "topic",
+                            &t.topic.meta.title,
+                            &view,
+                        ));
+                    });
+            });
+        }
+        if pages {
+            scope.spawn(|_| {
+                d.sources
+                    .par_iter()
+                    .enumerate()
+                    .filter(|(_, s)| selection.source(&s.source.id))
+                    .for_each(|(i, s)| {
+                        let mut view = source_view(d, s, &links);
+                        view.rewrites = compare::rewrites_view(d, analysis, i, &links);
+                        put(page(
+                            "source.html",
+                            format!("sources/{}/index.html", s.source.id),
+                            "source",
+                            &s.source.meta.title,
+                            &view,
+                        ));
+                        bytes(format!("sources/{}.txt", s.source.id), s.source.raw.clone());
+                    });
+            });
+        }
         // A compare page shows both sources: it changes when either does.
-        scope.spawn(|_| {
-            if !pages {
-                return;
-            }
-            analysis
-                .pairs
-                .par_iter()
-                .filter(|p| {
-                    selection.source(&d.sources[p.original].source.id)
-                        || selection.source(&d.sources[p.copy].source.id)
-                })
-                .for_each(|p| {
-                    let view = compare::compare_view(d, p, &links);
-                    let title = format!(
-                        "Compare: {} and {}",
-                        view.original.source.title, view.copy.source.title
-                    );
-                    put(page(
-                        "compare.html",
-                        compare::path(d, p),
-                        "compare",
-                        &title,
-                        &view,
-                    ));
-                });
-        });
+        if pages {
+            scope.spawn(|_| {
+                analysis
+                    .pairs
+                    .par_iter()
+                    .filter(|p| {
+                        selection.source(&d.sources[p.original].source.id)
+                            || selection.source(&d.sources[p.copy].source.id)
+                    })
+                    .for_each(|p| {
+                        let view = compare::compare_view(d, p, &links);
+                        let title = format!(
+                            "Compare: {} and {}",
+                            view.original.source.title, view.copy.source.title
+                        );
+                        put(page(
+                            "compare.html",
+                            compare::path(d, p),
+                            "compare",
+                            &title,
+                            &view,
+                        ));
+                    });
+            });
+        }
     });
     problems.into_result()
 }

@@ -275,6 +275,7 @@ impl Analyzer {
             // Whole-string lower-casing knows a word-final sigma.
             Cow::Owned(raw.to_lowercase())
         };
+        // The only list there is, is English's (see `for_language`).
         let stop = !self.stop_words.is_empty() && is_english_stop_word(&word);
         if !stop {
             f(word);
