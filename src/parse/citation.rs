@@ -191,7 +191,7 @@ impl Cursor<'_> {
                 }
             }
         }
-        if crate::quote::pieces(&words).is_empty() {
+        if !crate::quote::has_words(&words) {
             return Err(CiteError {
                 span: open..self.pos,
                 message: "empty quote".into(),
