@@ -158,12 +158,7 @@ pub(crate) fn resolve_cached(
 
     // Verify every quoted note in parallel; each topic yields its matches.
     if let Some(cache) = cache.as_deref_mut() {
-        let same_sources = cache.sources.len() == sources.len()
-            && cache
-                .sources
-                .iter()
-                .zip(&sources)
-                .all(|(a, b)| Arc::ptr_eq(a, b))
+        let same_sources = crate::parse::source::same_sources(cache.sources.iter(), sources.iter())
             && cache.broken == broken_sources;
         if !same_sources {
             cache.topics.clear();

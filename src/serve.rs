@@ -464,12 +464,10 @@ fn affected(old: &Dossier, new: &Dossier) -> Selection {
     let same_everything_else = Arc::ptr_eq(&old.templates, &new.templates)
         && old.config.title == new.config.title
         && old.index.html == new.index.html
-        && old.sources.len() == new.sources.len()
-        && old
-            .sources
-            .iter()
-            .zip(&new.sources)
-            .all(|(a, b)| Arc::ptr_eq(&a.source, &b.source));
+        && crate::parse::source::same_sources(
+            old.sources.iter().map(|s| &s.source),
+            new.sources.iter().map(|s| &s.source),
+        );
     let old_topics: HashMap<&str, &resolve::ResolvedTopic> = old
         .topics
         .iter()

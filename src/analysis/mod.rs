@@ -97,12 +97,10 @@ pub(crate) struct AnalysisCache {
 /// [`analyse`], reusing `cache` when the sources are the ones it was
 /// filled from.
 pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis {
-    let same_sources = cache.sources.len() == d.sources.len()
-        && cache
-            .sources
-            .iter()
-            .zip(&d.sources)
-            .all(|(a, b)| std::sync::Arc::ptr_eq(a, &b.source));
+    let same_sources = crate::parse::source::same_sources(
+        cache.sources.iter(),
+        d.sources.iter().map(|s| &s.source),
+    );
     if !same_sources {
         let prepared: Vec<Prepared> = d
             .sources

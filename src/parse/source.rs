@@ -60,6 +60,16 @@ pub(crate) struct Source {
     pub index: SourceIndex,
 }
 
+/// Whether two lists hold the very same parsed sources, in the same order.
+/// The parse cache hands back the same `Arc` for a file whose bytes did
+/// not change, so this tells whether any source changed between builds.
+pub(crate) fn same_sources<'a>(
+    a: impl ExactSizeIterator<Item = &'a Arc<Source>>,
+    b: impl ExactSizeIterator<Item = &'a Arc<Source>>,
+) -> bool {
+    a.len() == b.len() && a.zip(b).all(|(x, y)| Arc::ptr_eq(x, y))
+}
+
 /// Groups the files of `content/sources/` by stem and parses each pair.
 pub(crate) fn parse_all(
     files: Vec<RawFile>,
