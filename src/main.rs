@@ -125,7 +125,9 @@ fn main() -> ExitCode {
             let stages = std::cell::RefCell::new(Vec::new());
             let result = dossier::build_observed(&options, &|stage| {
                 progress.stage(stage);
-                stages.borrow_mut().push((stage, std::time::Instant::now()));
+                stages
+                    .borrow_mut()
+                    .push((stage, std::time::Instant::now(), peak_memory()));
             });
             progress.finish();
             if timings {
@@ -363,16 +365,27 @@ impl Progress {
     }
 }
 
-/// `build --timings`: each stage that started, and how long it ran until
-/// the next one started or the build ended.
-fn print_timings(stages: &[(dossier::Stage, std::time::Instant)]) {
-    let end = std::time::Instant::now();
+/// `build --timings`: each stage that started, how long it ran until the
+/// next one started or the build ended, and the process's peak memory by
+/// then (where the system tells it).
+fn print_timings(stages: &[(dossier::Stage, std::time::Instant, Option<u64>)]) {
+    let end = (std::time::Instant::now(), peak_memory());
     let mut err = std::io::stderr().lock();
-    for (i, (stage, started)) in stages.iter().enumerate() {
-        let until = stages.get(i + 1).map_or(end, |next| next.1);
+    for (i, (stage, started, _)) in stages.iter().enumerate() {
+        let (until, peak) = stages.get(i + 1).map_or(end, |next| (next.1, next.2));
         let ms = until.duration_since(*started).as_secs_f64() * 1000.0;
-        let _ = writeln!(err, "{ms:>9.1} ms  {stage}");
+        let peak = peak.map_or(String::new(), |kib| {
+            format!("  (peak {:.0} MiB)", kib as f64 / 1024.0)
+        });
+        let _ = writeln!(err, "{ms:>9.1} ms  {stage}{peak}");
     }
+}
+
+/// The process's peak resident memory so far, in KiB (Linux only).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn run_serve(options: ServeOptions) -> ExitCode {

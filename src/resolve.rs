@@ -50,16 +50,25 @@ pub(crate) enum NoteTarget {
     Passage { source: usize, passage: usize },
     /// A whole source.
     Source { source: usize },
-    /// An ordinary footnote, already rendered.
-    Footnote { html: String },
+    /// An ordinary footnote, rendered in the topic's [`Note`] at the same
+    /// index.
+    ///
+    /// [`Note`]: crate::parse::markdown::Note
+    Footnote,
 }
 
-/// A resolved note and the places that refer to it.
+/// A resolved note. Its number is its index plus one; the places that
+/// refer to it are [`ResolvedTopic::sites`].
 #[derive(Debug)]
 pub(crate) struct ResolvedNote {
     pub target: NoteTarget,
-    /// Anchor ids of the citing places in the topic.
-    pub sites: Vec<String>,
+}
+
+impl ResolvedTopic {
+    /// Anchor ids of the places in the text that cite note `index`.
+    pub(crate) fn sites(&self, index: usize) -> &[String] {
+        &self.topic.doc.notes[index].sites
+    }
 }
 
 /// A source and what cites it.
@@ -74,9 +83,25 @@ pub(crate) struct ResolvedSource {
     pub citation_count: usize,
 }
 
-/// A cited passage of a source.
+/// A cited passage of a source: where it is (shared with the verification
+/// that found it) and what cites it.
 #[derive(Debug)]
 pub(crate) struct Passage {
+    pub cited: Arc<Cited>,
+    pub backlinks: Vec<Backlink>,
+}
+
+impl std::ops::Deref for Passage {
+    type Target = Cited;
+
+    fn deref(&self) -> &Cited {
+        &self.cited
+    }
+}
+
+/// Where a verified quotation lies in its source.
+#[derive(Debug)]
+pub(crate) struct Cited {
     /// Anchor on the source page: `q-{paragraph}-{start}-{end}`.
     pub id: String,
     pub found: QuoteMatch,
@@ -85,18 +110,22 @@ pub(crate) struct Passage {
     /// Byte range in the raw file, from the first piece's start to the last
     /// piece's end.
     pub raw: Range<usize>,
-    pub backlinks: Vec<Backlink>,
 }
 
 /// One topic's reference to a passage or source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Backlink {
     /// Index into [`Dossier::topics`].
     pub topic: usize,
     /// The note's number in that topic.
     pub note: usize,
-    /// Anchor ids of the citing places.
-    pub sites: Vec<String>,
+}
+
+impl Dossier {
+    /// Anchor ids of the places a backlink leads back to.
+    pub(crate) fn sites(&self, b: &Backlink) -> &[String] {
+        self.topics[b.topic].sites(b.note - 1)
+    }
 }
 
 /// Resolves citations; drafts are dropped unless `drafts` is set.
@@ -106,7 +135,7 @@ pub(crate) fn resolve(parsed: Parsed, drafts: bool, diagnostics: &mut Diagnostic
 
 /// What one topic's verification found: a match for each note (`None` for
 /// footnotes and failures), and its diagnostics.
-type Verification = (Vec<Option<NoteMatch>>, Vec<Diagnostic>);
+type Verification = Arc<(Vec<Option<NoteMatch>>, Vec<Diagnostic>)>;
 
 /// Verifications kept between builds by `serve`. A topic is verified again
 /// only when its parse changed (another `Arc`) or any source did.
@@ -136,14 +165,12 @@ pub(crate) fn resolve_cached(
         broken_sources,
     } = parsed;
     topics.retain(|t| drafts || !t.meta.draft);
-    topics.sort_by(|a, b| {
-        let key = |t: &Arc<Topic>| {
-            (
-                t.meta.order.unwrap_or(i64::MAX),
-                t.meta.title.to_lowercase(),
-            )
-        };
-        key(a).cmp(&key(b)).then_with(|| a.slug.cmp(&b.slug))
+    topics.sort_by_cached_key(|t| {
+        (
+            t.meta.order.unwrap_or(i64::MAX),
+            t.meta.title.to_lowercase(),
+            t.slug.clone(),
+        )
     });
     let catalogue = Catalogue {
         sources: &sources,
@@ -169,8 +196,8 @@ pub(crate) fn resolve_cached(
         .par_iter()
         .map(
             |t| match known.and_then(|k| k.get(&(Arc::as_ptr(t) as usize))) {
-                Some((_, verification)) => verification.clone(),
-                None => verify_topic(t, &catalogue),
+                Some((_, verification)) => Arc::clone(verification),
+                None => Arc::new(verify_topic(t, &catalogue)),
             },
         )
         .collect();
@@ -179,7 +206,7 @@ pub(crate) fn resolve_cached(
         cache.topics = topics
             .iter()
             .zip(&found)
-            .map(|(t, v)| (Arc::as_ptr(t) as usize, (Arc::clone(t), v.clone())))
+            .map(|(t, v)| (Arc::as_ptr(t) as usize, (Arc::clone(t), Arc::clone(v))))
             .collect();
         cache.sources = sources.clone();
         cache.broken = broken_sources.clone();
@@ -194,47 +221,49 @@ pub(crate) fn resolve_cached(
             citation_count: 0,
         })
         .collect();
-    let mut passage_ids: Vec<HashMap<QuoteMatch, usize>> =
+    // Passages by where they are, borrowed from the verifications.
+    let mut passage_ids: Vec<HashMap<&QuoteMatch, usize>> =
         vec![HashMap::new(); resolved_sources.len()];
     let mut resolved_topics = Vec::with_capacity(topics.len());
-    for (t, (topic, (matches, diags))) in topics.into_iter().zip(found).enumerate() {
-        diagnostics.extend(diags);
+    for (t, (topic, verification)) in topics.into_iter().zip(&found).enumerate() {
+        let (matches, diags) = &**verification;
+        diagnostics.extend(diags.iter().cloned());
         let mut notes = Vec::with_capacity(topic.doc.notes.len());
         for (n, (note, found)) in topic.doc.notes.iter().zip(matches).enumerate() {
             let backlink = Backlink {
                 topic: t,
                 note: n + 1,
-                sites: note.sites.clone(),
             };
             let target = match (&note.kind, found) {
-                (NoteKind::Footnote { html }, _) => NoteTarget::Footnote { html: html.clone() },
+                (NoteKind::Footnote { .. }, _) => NoteTarget::Footnote,
                 (_, None) => continue,
                 (_, Some(NoteMatch::Whole(s))) => {
-                    resolved_sources[s].citation_count += backlink.sites.len();
-                    resolved_sources[s].citers.push(backlink);
-                    NoteTarget::Source { source: s }
+                    resolved_sources[*s].citation_count += note.sites.len();
+                    resolved_sources[*s].citers.push(backlink);
+                    NoteTarget::Source { source: *s }
                 }
-                (NoteKind::Citation { .. }, Some(NoteMatch::Passage(s, m))) => {
-                    let source = &mut resolved_sources[s];
-                    source.citation_count += backlink.sites.len();
-                    let p = *passage_ids[s].entry(m.clone()).or_insert_with(|| {
-                        source.passages.push(new_passage(&source.source, m));
+                (NoteKind::Citation { .. }, Some(NoteMatch::Passage(s, cited))) => {
+                    let source = &mut resolved_sources[*s];
+                    source.citation_count += note.sites.len();
+                    let p = *passage_ids[*s].entry(&cited.found).or_insert_with(|| {
+                        source.passages.push(Passage {
+                            cited: Arc::clone(cited),
+                            backlinks: Vec::new(),
+                        });
                         source.passages.len() - 1
                     });
                     source.passages[p].backlinks.push(backlink);
                     NoteTarget::Passage {
-                        source: s,
+                        source: *s,
                         passage: p,
                     }
                 }
             };
-            notes.push(ResolvedNote {
-                target,
-                sites: note.sites.clone(),
-            });
+            notes.push(ResolvedNote { target });
         }
         resolved_topics.push(ResolvedTopic { topic, notes });
     }
+    drop(passage_ids);
     Dossier {
         config,
         index,
@@ -248,7 +277,7 @@ pub(crate) fn resolve_cached(
 #[derive(Clone, Debug)]
 enum NoteMatch {
     Whole(usize),
-    Passage(usize, QuoteMatch),
+    Passage(usize, Arc<Cited>),
 }
 
 /// The sources a citation can name.
@@ -312,7 +341,7 @@ fn verify_topic(
         let citation = &topic.doc.citations[*first];
         let src = &sources[s];
         match src.index.find(&src.paragraphs, &citation.pieces) {
-            Some(m) => found.push(Some(NoteMatch::Passage(s, m))),
+            Some(m) => found.push(Some(NoteMatch::Passage(s, Arc::new(cited(src, m))))),
             None => {
                 for c in citing() {
                     diags.push(quote_not_found(topic, c, src));
@@ -382,12 +411,12 @@ fn check_derived_from(catalogue: &Catalogue<'_>, diagnostics: &mut Diagnostics) 
     }
 }
 
-fn new_passage(source: &Source, found: QuoteMatch) -> Passage {
+fn cited(source: &Source, found: QuoteMatch) -> Cited {
     let paragraph = &source.paragraphs[found.paragraph];
     let first = found.ranges.first().map_or(0, |r| r.start);
     let last = found.ranges.last().map_or(0, |r| r.end);
     let raw = paragraph.raw_offset(first)..paragraph.raw_offset(last.saturating_sub(1)) + 1;
-    Passage {
+    Cited {
         id: format!("q-{}-{}-{}", found.paragraph + 1, first, last),
         words: found
             .ranges
@@ -397,6 +426,5 @@ fn new_passage(source: &Source, found: QuoteMatch) -> Passage {
             .join(" … "),
         raw,
         found,
-        backlinks: Vec::new(),
     }
 }

@@ -3,10 +3,13 @@
 //! The site lives in a map from path to bytes; nothing is written to disk.
 //! A watcher (notify, debounced) reruns the pipeline when `content/`,
 //! `templates/`, `static/` or `dossier.toml` change. Rebuilds are
-//! incremental: the [`ParseCache`] re-parses only files whose bytes
-//! changed, resolve verifies again only the topics that changed (unless a
-//! source did) and numbers the whole dossier (backlinks are global), the
-//! sources are compared again only when one changed, and
+//! incremental: an edit to topic files the last build had reads and parses
+//! those files alone (anything else reads the root again, and the
+//! [`ParseCache`] re-parses only files whose bytes changed), resolve
+//! verifies again only the topics that changed (unless a source did) and
+//! numbers the whole dossier (backlinks are global), the sources are
+//! compared again, and aliases looked for in them, only when a source (or
+//! some topic's aliases) changed, and
 //! when only topics changed, render produces only the pages an edit can
 //! reach (the topic, the sources it cites before and after, its people) and
 //! publishes them first; the listings, the search index and `dossier.json`
@@ -276,7 +279,8 @@ impl Session {
         } else {
             "Rebuilt"
         };
-        let outcome = self.run(only_topics, &mut |outputs, step| {
+        let topic_edits = only_topics.then_some(changed);
+        let outcome = self.run(topic_edits, &mut |outputs, step| {
             let count = outputs.len();
             let mut site = match shared.site.write() {
                 Ok(site) => site,
@@ -317,17 +321,33 @@ impl Session {
     }
 
     /// One pass of the pipeline, handing the files to serve to `publish`:
-    /// all of them at once, or, after an edit to topics only, the pages the
-    /// edit reached first and the listings after them. `Err` carries the
-    /// diagnostics as text.
+    /// all of them at once, or, after an edit to topics only
+    /// (`topic_edits`), the pages the edit reached first and the listings
+    /// after them. `Err` carries the diagnostics as text.
     fn run(
         &mut self,
-        only_topics: bool,
+        topic_edits: Option<&[PathBuf]>,
         publish: &mut dyn FnMut(Vec<ServedOutput>, Step),
     ) -> Result<Diagnostics, String> {
         let mut diagnostics = Diagnostics::default();
-        let raw = load::load(&self.root).map_err(|e| format!("error: {e:#}\n"))?;
-        let mut parsed = parse::parse_cached(raw, &mut self.cache, &mut diagnostics);
+        let io = |e: anyhow::Error| format!("error: {e:#}\n");
+        // An edit to topic files the last build had reads those files
+        // alone; anything else reads the whole root again.
+        let reparsed = match topic_edits {
+            Some(paths) => {
+                parse::reparse_topics(&self.root, paths, &mut self.cache, &mut diagnostics)
+                    .map_err(io)?
+            }
+            None => None,
+        };
+        let mut parsed = match reparsed {
+            Some(parsed) => parsed,
+            None => {
+                diagnostics = Diagnostics::default();
+                let raw = load::load(&self.root).map_err(io)?;
+                parse::parse_cached(raw, &mut self.cache, &mut diagnostics)
+            }
+        };
         // Links are root-relative on the development server.
         parsed.config.base_url = config::normalise_base_url(&format!(
             "http://{}:{}/",
@@ -343,7 +363,7 @@ impl Session {
             return Err(diagnostics::to_human_string(&diagnostics));
         }
         let selection = match &self.last {
-            Some(last) if only_topics => affected(last, &dossier),
+            Some(last) if topic_edits.is_some() => affected(last, &dossier),
             _ => Selection::All,
         };
         let analysis = crate::analysis::analyse_cached(&dossier, &mut self.compared);

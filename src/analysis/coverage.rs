@@ -40,33 +40,38 @@ struct Alias {
 /// A hit: topic, alias index, paragraph, byte range.
 type Hit = (usize, usize, usize, Range<usize>);
 
+/// The alias hits in every source, kept between builds by `serve`: they
+/// change only when a source or some topic's aliases do.
+#[derive(Default)]
+pub(crate) struct HitCache {
+    sources: Vec<std::sync::Arc<crate::parse::Source>>,
+    /// Each topic's aliases, in the dossier's order.
+    aliases: Vec<Vec<String>>,
+    /// Per source, in paragraph order.
+    hits: Vec<Vec<Hit>>,
+}
+
 /// For each topic (in the dossier's order), its uncited mentions, by
 /// source and paragraph.
-pub(crate) fn find(d: &Dossier) -> Vec<Vec<Mention>> {
-    let aliases: Vec<Alias> = d
-        .topics
-        .iter()
-        .enumerate()
-        .flat_map(|(topic, t)| {
-            t.topic
-                .meta
-                .aliases
-                .iter()
-                .enumerate()
-                .map(move |(index, a)| Alias {
-                    topic,
-                    index,
-                    keys: words::spans(a)
-                        .into_iter()
-                        .map(|r| words::folded(&a[r]))
-                        .collect(),
-                })
-        })
-        .filter(|a| !a.keys.is_empty())
-        .collect();
-    let mut by_first: HashMap<&str, Vec<&Alias>> = HashMap::new();
-    for a in &aliases {
-        by_first.entry(a.keys[0].as_str()).or_default().push(a);
+pub(crate) fn find(d: &Dossier, cache: &mut HitCache) -> Vec<Vec<Mention>> {
+    let same_aliases = cache.aliases.len() == d.topics.len()
+        && cache
+            .aliases
+            .iter()
+            .zip(&d.topics)
+            .all(|(a, t)| *a == t.topic.meta.aliases);
+    let same_sources = crate::parse::source::same_sources(
+        cache.sources.iter(),
+        d.sources.iter().map(|s| &s.source),
+    );
+    if !(same_aliases && same_sources) {
+        cache.hits = hits(d);
+        cache.aliases = d
+            .topics
+            .iter()
+            .map(|t| t.topic.meta.aliases.clone())
+            .collect();
+        cache.sources = d.sources.iter().map(|s| s.source.clone()).collect();
     }
     let mut cited: HashSet<(usize, usize, usize)> = HashSet::new();
     for (s, source) in d.sources.iter().enumerate() {
@@ -76,24 +81,12 @@ pub(crate) fn find(d: &Dossier) -> Vec<Vec<Mention>> {
             }
         }
     }
-    let hits: Vec<Vec<Hit>> = d
-        .sources
-        .par_iter()
-        .map(|s| {
-            s.source
-                .paragraphs
-                .iter()
-                .enumerate()
-                .flat_map(|(p, para)| hits_in(&para.text, &by_first, p))
-                .collect()
-        })
-        .collect();
     let mut out: Vec<Vec<Mention>> = vec![Vec::new(); d.topics.len()];
-    for (s, hits) in hits.into_iter().enumerate() {
+    for (s, hits) in cache.hits.iter().enumerate() {
         // Hits come by paragraph; gather each (topic, paragraph).
         #[allow(clippy::type_complexity)]
         let mut grouped: Vec<((usize, usize), Vec<(usize, Range<usize>)>)> = Vec::new();
-        for (topic, alias, p, range) in hits {
+        for (topic, alias, p, range) in hits.iter().cloned() {
             if cited.contains(&(topic, s, p)) {
                 continue;
             }
@@ -120,21 +113,75 @@ pub(crate) fn find(d: &Dossier) -> Vec<Vec<Mention>> {
     out
 }
 
-/// The aliases found in one paragraph.
-fn hits_in(text: &str, by_first: &HashMap<&str, Vec<&Alias>>, paragraph: usize) -> Vec<Hit> {
-    let spans = words::spans(text);
-    let keys: Vec<String> = spans
+/// Every alias found in every source, by source, in paragraph order.
+fn hits(d: &Dossier) -> Vec<Vec<Hit>> {
+    let aliases: Vec<Alias> = d
+        .topics
         .iter()
-        .map(|r| words::folded(&text[r.clone()]))
+        .enumerate()
+        .flat_map(|(topic, t)| {
+            t.topic
+                .meta
+                .aliases
+                .iter()
+                .enumerate()
+                .map(move |(index, a)| Alias {
+                    topic,
+                    index,
+                    keys: words::spans(a)
+                        .into_iter()
+                        .map(|r| words::folded(&a[r]))
+                        .collect(),
+                })
+        })
+        .filter(|a| !a.keys.is_empty())
         .collect();
+    let mut by_first: HashMap<&str, Vec<&Alias>> = HashMap::new();
+    for a in &aliases {
+        by_first.entry(a.keys[0].as_str()).or_default().push(a);
+    }
+    if by_first.is_empty() {
+        return vec![Vec::new(); d.sources.len()];
+    }
+    d.sources
+        .par_iter()
+        .map(|s| {
+            let mut key = String::new();
+            s.source
+                .paragraphs
+                .iter()
+                .enumerate()
+                .flat_map(|(p, para)| hits_in(&para.text, &by_first, p, &mut key))
+                .collect()
+        })
+        .collect()
+}
+
+/// The aliases found in one paragraph. Each word is folded into `key` (a
+/// buffer reused across paragraphs) and looked up among the aliases'
+/// first words; the words after it are folded only for a candidate.
+fn hits_in(
+    text: &str,
+    by_first: &HashMap<&str, Vec<&Alias>>,
+    paragraph: usize,
+    key: &mut String,
+) -> Vec<Hit> {
+    let spans = words::spans(text);
     let mut hits = Vec::new();
-    for (i, key) in keys.iter().enumerate() {
+    let mut next = String::new();
+    for (i, span) in spans.iter().enumerate() {
+        words::fold_into(&text[span.clone()], key);
         let Some(candidates) = by_first.get(key.as_str()) else {
             continue;
         };
         for a in candidates {
             let end = i + a.keys.len();
-            if end <= keys.len() && keys[i..end] == a.keys[..] {
+            let rest_matches = end <= spans.len()
+                && spans[i + 1..end].iter().zip(&a.keys[1..]).all(|(s, k)| {
+                    words::fold_into(&text[s.clone()], &mut next);
+                    next == *k
+                });
+            if rest_matches {
                 let range = spans[i].start..spans[end - 1].end;
                 hits.push((a.topic, a.index, paragraph, range));
             }
@@ -183,7 +230,7 @@ mod tests {
             by_first.entry(a.keys[0].as_str()).or_default().push(a);
         }
         let text = "The SolarWinds\nHack was hacked; new start talks.";
-        let hits = hits_in(text, &by_first, 3);
+        let hits = hits_in(text, &by_first, 3, &mut String::new());
         let found: Vec<(usize, usize, &str)> = hits
             .iter()
             .map(|(t, a, _, r)| (*t, *a, &text[r.clone()]))

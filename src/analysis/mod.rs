@@ -92,6 +92,7 @@ pub(crate) struct AnalysisCache {
     prepared: Vec<Prepared>,
     declared: Vec<(usize, usize)>,
     verified: Vec<Verified>,
+    hits: coverage::HitCache,
 }
 
 /// [`analyse`], reusing `cache` when the sources are the ones it was
@@ -148,7 +149,7 @@ pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis
     diagnostics.extend(undeclared(d, &pairs, declared));
     Analysis {
         pairs,
-        coverage: coverage::find(d),
+        coverage: coverage::find(d, &mut cache.hits),
         diagnostics,
     }
 }

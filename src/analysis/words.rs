@@ -66,10 +66,25 @@ pub(crate) fn key(word: &str) -> String {
 /// straightened, acronyms included (aliases match "New START" and "new
 /// start" alike).
 pub(crate) fn folded(word: &str) -> String {
-    word.chars()
-        .map(|c| if c == '’' { '\'' } else { c })
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = String::with_capacity(word.len());
+    fold_into(word, &mut out);
+    out
+}
+
+/// [`folded`], into `out` (cleared first): a loop over many words reuses
+/// one buffer.
+pub(crate) fn fold_into(word: &str, out: &mut String) {
+    out.clear();
+    if word.is_ascii() {
+        out.push_str(word);
+        out.make_ascii_lowercase();
+        return;
+    }
+    out.extend(
+        word.chars()
+            .map(|c| if c == '’' { '\'' } else { c })
+            .flat_map(char::to_lowercase),
+    );
 }
 
 /// Whether a key is a function word: compared in diffs, but not a sign of

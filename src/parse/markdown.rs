@@ -174,7 +174,12 @@ pub(crate) fn render(
     };
     let events = builder.transform(body_events, true);
     push_text(&events, &mut builder.document.text);
-    html::push_html(&mut builder.document.html, events.into_iter());
+    // Every topic's body is kept until its page is rendered: a string
+    // grown by doubling would hold up to twice its length for that time.
+    let html = &mut builder.document.html;
+    html.reserve(source.len() + source.len() / 4);
+    html::push_html(html, events.into_iter());
+    html.shrink_to_fit();
     while let Some((label, note)) = builder.queue.pop_front() {
         let Some((events, _)) = definitions.remove(&label) else {
             continue;
@@ -586,6 +591,12 @@ fn parse_span(url: &str, prefix: &str) -> Range<usize> {
 /// Appends the words of `events` to `text`, a space wherever a block or a
 /// line ends so that words of neighbouring blocks stay apart.
 fn push_text(events: &[Event<'_>], text: &mut String) {
+    let len = |e: &Event<'_>| match e {
+        Event::Text(t) | Event::Code(t) => t.len(),
+        Event::SoftBreak | Event::HardBreak | Event::End(_) => 1,
+        _ => 0,
+    };
+    text.reserve_exact(events.iter().map(len).sum());
     for e in events {
         match e {
             Event::Text(t) | Event::Code(t) => text.push_str(t),

@@ -15,8 +15,8 @@ pub(crate) mod markdown;
 pub(crate) mod paragraphs;
 pub(crate) mod source;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -83,8 +83,9 @@ pub(crate) struct IndexPage {
     pub html: String,
 }
 
-/// Everything parsed, ready to resolve.
-#[derive(Debug)]
+/// Everything parsed, ready to resolve. Cloning it is cheap: the parsed
+/// files are shared.
+#[derive(Clone, Debug)]
 pub(crate) struct Parsed {
     pub config: Config,
     pub index: IndexPage,
@@ -107,15 +108,16 @@ pub(crate) fn parse_cached(
     cache: &mut ParseCache,
     diagnostics: &mut Diagnostics,
 ) -> Parsed {
+    let mut before = Diagnostics::default();
     for link in &raw.skipped {
         let d = Diagnostic::file(&link.path, link.reason.to_owned());
-        diagnostics.push(if link.error { d } else { d.warning() });
+        before.push(if link.error { d } else { d.warning() });
     }
-    let config = parse_config(&raw.config, diagnostics);
+    let config = parse_config(&raw.config, &mut before);
     let index = raw
         .index
         .as_ref()
-        .map(|f| parse_index(f, &cache.highlighter, diagnostics))
+        .map(|f| parse_index(f, &cache.highlighter, &mut before))
         .unwrap_or_default();
     // Topics, sources and templates do not depend on one another: they
     // are parsed at the same time.
@@ -124,6 +126,7 @@ pub(crate) fn parse_cached(
         sources: source_cache,
         templates: template_cache,
         highlighter,
+        ..
     } = cache;
     let max_source_bytes = config.max_source_bytes();
     let (topic_results, ((sources, broken_sources, source_diags), templates)) = rayon::join(
@@ -143,15 +146,14 @@ pub(crate) fn parse_cached(
     topic_cache.clear();
     let mut topics = Vec::with_capacity(topic_results.len());
     for (path, cached) in topic_results {
-        diagnostics.extend(cached.diagnostics.iter().cloned());
         topics.extend(cached.value.clone());
         topic_cache.insert(path, cached);
     }
-    diagnostics.extend(source_diags);
-    diagnostics.extend(templates.diagnostics.iter().cloned());
+    let mut after = source_diags;
+    after.extend(templates.diagnostics.iter().cloned());
     let tera = templates.value.clone().unwrap_or_default();
     *template_cache = Some(templates);
-    Parsed {
+    let parsed = Parsed {
         config,
         index,
         topics,
@@ -159,14 +161,66 @@ pub(crate) fn parse_cached(
         templates: tera,
         statics: raw.statics,
         broken_sources,
+    };
+    cache.before = before.into_vec();
+    cache.after = after;
+    cache.last = Some(parsed.clone());
+    cache.emit_into(diagnostics);
+    parsed
+}
+
+/// After an edit that touched only topic files the last parse had: that
+/// parse, with those files read and parsed again. `None` when a path is not
+/// such a file any more (created, removed, replaced by a link): the caller
+/// loads everything. `Err` when a file cannot be read.
+pub(crate) fn reparse_topics(
+    root: &Path,
+    changed: &[PathBuf],
+    cache: &mut ParseCache,
+    diagnostics: &mut Diagnostics,
+) -> anyhow::Result<Option<Parsed>> {
+    let Some(last) = &cache.last else {
+        return Ok(None);
+    };
+    let mut files = Vec::with_capacity(changed.len());
+    for path in changed {
+        let Ok(rel) = path.strip_prefix(root) else {
+            return Ok(None);
+        };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let regular = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file());
+        if !regular || !cache.topics.contains_key(&rel) {
+            return Ok(None);
+        }
+        files.push(RawFile {
+            path: rel,
+            bytes: crate::fs::read(path)?,
+        });
     }
+    let mut parsed = last.clone();
+    let results = parse_topics(&files, &cache.topics, &cache.highlighter);
+    for (path, cached) in results {
+        cache.topics.insert(path, cached);
+    }
+    parsed.topics = cache
+        .topics
+        .values()
+        .filter_map(|c| c.value.clone())
+        .collect();
+    cache.last = Some(parsed.clone());
+    cache.emit_into(diagnostics);
+    Ok(Some(parsed))
 }
 
 /// Parses the topics that changed since `cache` was filled; the others
 /// come from it.
 fn parse_topics(
     files: &[RawFile],
-    cache: &HashMap<String, Cached<Topic>>,
+    cache: &BTreeMap<String, Cached<Topic>>,
     highlighter: &Highlighter,
 ) -> Vec<(String, Cached<Topic>)> {
     files
@@ -220,10 +274,30 @@ fn parse_templates(
 /// id (sources), so an edit re-parses only the files it touched.
 #[derive(Debug, Default)]
 pub(crate) struct ParseCache {
-    topics: HashMap<String, Cached<Topic>>,
+    /// By path, in the order of the load (file names sorted by bytes).
+    topics: BTreeMap<String, Cached<Topic>>,
     pub(crate) sources: HashMap<String, Cached<Source>>,
     templates: Option<Cached<Templates>>,
     highlighter: Highlighter,
+    /// The last parse.
+    last: Option<Parsed>,
+    /// Its diagnostics from the load (skipped links), the config and the
+    /// home page, which come before the topics', and from sources and
+    /// templates, which come after.
+    before: Vec<Diagnostic>,
+    after: Vec<Diagnostic>,
+}
+
+impl ParseCache {
+    /// The last parse's diagnostics, in the order a full parse reports
+    /// them.
+    fn emit_into(&self, diagnostics: &mut Diagnostics) {
+        diagnostics.extend(self.before.iter().cloned());
+        for cached in self.topics.values() {
+            diagnostics.extend(cached.diagnostics.iter().cloned());
+        }
+        diagnostics.extend(self.after.iter().cloned());
+    }
 }
 
 /// One file's parse result and the hash of the bytes it came from.
@@ -245,15 +319,15 @@ impl<T> Clone for Cached<T> {
 }
 
 /// Hash of some byte strings, to tell whether a file changed since the last
-/// build. SipHash over the whole contents: a stale hit would need a 64-bit
-/// collision between two versions of one file.
+/// build: XXH3 over the whole contents, each part preceded by its length. A
+/// stale hit would need a 64-bit collision between two versions of one file.
 pub(crate) fn content_hash(parts: &[&[u8]]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::hash::DefaultHasher::new();
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     for part in parts {
-        part.hash(&mut hasher);
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
     }
-    hasher.finish()
+    hasher.digest()
 }
 
 fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {
@@ -394,4 +468,101 @@ fn parse_topic_into(
 fn unclosed(path: &str, text: &Arc<str>, span: std::ops::Range<usize>) -> Diagnostic {
     Diagnostic::at(path, text, span, "front matter is never closed".into())
         .with_help("end the front matter with a line `---`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_fixture(to: &Path) {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
+        for entry in walkdir::WalkDir::new(&from) {
+            let entry = entry.unwrap();
+            let target = to.join(entry.path().strip_prefix(&from).unwrap());
+            if entry.file_type().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    fn full(root: &Path) -> (Parsed, String) {
+        let mut diagnostics = Diagnostics::default();
+        let raw = crate::load::load(root).unwrap();
+        let parsed = parse(raw, &mut diagnostics);
+        (parsed, crate::diagnostics::to_human_string(&diagnostics))
+    }
+
+    #[test]
+    fn reparsing_edited_topics_gives_what_a_full_parse_gives() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        copy_fixture(root);
+        // A warning before the topics (a stray file among the sources) and
+        // one from a topic, so the order of the diagnostics shows.
+        std::fs::write(root.join("content/sources/notes.md"), "stray").unwrap();
+        let budget = root.join("content/topics/budget.md");
+        let mut cache = ParseCache::default();
+        let mut diagnostics = Diagnostics::default();
+        parse_cached(
+            crate::load::load(root).unwrap(),
+            &mut cache,
+            &mut diagnostics,
+        );
+        let before: Vec<Arc<Topic>> = cache.last.as_ref().unwrap().topics.clone();
+
+        let text = std::fs::read_to_string(&budget).unwrap();
+        let edited = text.replacen("\n\n", "\n\nAn added sentence.[^x]\n\n[^y]: unused.\n\n", 1);
+        std::fs::write(&budget, &edited).unwrap();
+        let mut diagnostics = Diagnostics::default();
+        let fast = reparse_topics(
+            root,
+            std::slice::from_ref(&budget),
+            &mut cache,
+            &mut diagnostics,
+        )
+        .unwrap()
+        .expect("an edited topic is reparsed alone");
+        let fast_text = crate::diagnostics::to_human_string(&diagnostics);
+
+        let (slow, slow_text) = full(root);
+        assert_eq!(fast_text, slow_text);
+        assert!(slow_text.contains("notes.md"), "{slow_text}");
+        assert!(slow_text.contains("never referenced"), "{slow_text}");
+        let slugs = |p: &Parsed| p.topics.iter().map(|t| t.slug.clone()).collect::<Vec<_>>();
+        assert_eq!(slugs(&fast), slugs(&slow));
+        for (new, old) in fast.topics.iter().zip(&before) {
+            // Only the edited topic was parsed again.
+            assert_eq!(Arc::ptr_eq(new, old), new.slug != "budget", "{}", new.slug);
+        }
+        let html = |p: &Parsed| {
+            let t = p.topics.iter().find(|t| t.slug == "budget").unwrap();
+            t.doc.html.clone()
+        };
+        assert!(html(&fast).contains("An added sentence."));
+        assert_eq!(html(&fast), html(&slow));
+    }
+
+    #[test]
+    fn a_new_or_removed_topic_is_left_to_a_full_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        copy_fixture(root);
+        let mut cache = ParseCache::default();
+        let mut diagnostics = Diagnostics::default();
+        parse_cached(
+            crate::load::load(root).unwrap(),
+            &mut cache,
+            &mut diagnostics,
+        );
+        let added = root.join("content/topics/added.md");
+        std::fs::write(&added, "---\ntitle: A\nsummary: B\n---\nText.\n").unwrap();
+        let removed = root.join("content/topics/bridge.md");
+        std::fs::remove_file(&removed).unwrap();
+        for path in [added, removed] {
+            let found = reparse_topics(root, &[path], &mut cache, &mut diagnostics).unwrap();
+            assert!(found.is_none());
+        }
+    }
 }

@@ -167,7 +167,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
                             .map(|b| CiterExport {
                                 topic: &d.topics[b.topic].topic.slug,
                                 note: b.note,
-                                anchors: &b.sites,
+                                anchors: d.sites(b),
                             })
                             .collect(),
                     })

@@ -130,7 +130,7 @@ pub(crate) fn topic_date(d: &Dossier, t: &ResolvedTopic) -> String {
             NoteTarget::Passage { source, .. } | NoteTarget::Source { source } => {
                 d.sources[source].source.meta.published.map(|p| p.iso())
             }
-            NoteTarget::Footnote { .. } => None,
+            NoteTarget::Footnote => None,
         })
         .max()
         .unwrap_or_else(|| EPOCH.to_owned())

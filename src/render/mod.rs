@@ -474,8 +474,8 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         .enumerate()
         .map(|(i, note)| {
             let number = i + 1;
-            let backlinks = note
-                .sites
+            let backlinks = t
+                .sites(i)
                 .iter()
                 .enumerate()
                 .map(|(k, site)| BacklinkView {
@@ -496,7 +496,13 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
                 backlinks,
             };
             match &note.target {
-                NoteTarget::Footnote { html } => view.html = Some(html),
+                NoteTarget::Footnote => {
+                    if let crate::parse::markdown::NoteKind::Footnote { html } =
+                        &t.topic.doc.notes[i].kind
+                    {
+                        view.html = Some(html);
+                    }
+                }
                 NoteTarget::Source { source } => {
                     let s = &d.sources[*source];
                     view.kind = "source";
@@ -579,8 +585,8 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
                             let page = links.topic(&topic.slug);
                             CitedIn {
                                 title: topic.meta.title.clone(),
-                                hrefs: b
-                                    .sites
+                                hrefs: d
+                                    .sites(b)
                                     .iter()
                                     .map(|site| format!("{page}#{site}"))
                                     .collect(),
@@ -605,7 +611,7 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
             let topic = &d.topics[b.topic].topic;
             LinkView {
                 title: &topic.meta.title,
-                url: format!("{}#{}", links.topic(&topic.slug), b.sites[0]),
+                url: format!("{}#{}", links.topic(&topic.slug), d.sites(b)[0]),
             }
         })
         .collect();

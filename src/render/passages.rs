@@ -111,13 +111,15 @@ mod tests {
 
     fn passage(id: &str, ranges: &[(usize, usize)]) -> Passage {
         Passage {
-            id: id.into(),
-            found: QuoteMatch {
-                paragraph: 0,
-                ranges: ranges.iter().map(|&(a, b)| a..b).collect(),
-            },
-            words: String::new(),
-            raw: 0..0,
+            cited: std::sync::Arc::new(crate::resolve::Cited {
+                id: id.into(),
+                found: QuoteMatch {
+                    paragraph: 0,
+                    ranges: ranges.iter().map(|&(a, b)| a..b).collect(),
+                },
+                words: String::new(),
+                raw: 0..0,
+            }),
             backlinks: Vec::new(),
         }
     }

@@ -224,7 +224,7 @@ pub(crate) fn cited_sources(_d: &Dossier, t: &ResolvedTopic) -> Vec<usize> {
         .iter()
         .filter_map(|n| match n.target {
             NoteTarget::Passage { source, .. } | NoteTarget::Source { source } => Some(source),
-            NoteTarget::Footnote { .. } => None,
+            NoteTarget::Footnote => None,
         })
         .collect();
     ids.sort_unstable();
