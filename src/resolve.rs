@@ -88,7 +88,8 @@ pub(crate) struct ResolvedSource {
 #[derive(Debug)]
 pub(crate) struct Passage {
     pub cited: Arc<Cited>,
-    pub backlinks: Vec<Backlink>,
+    /// Most passages are cited once: that one needs no allocation.
+    pub backlinks: smallvec::SmallVec<[Backlink; 1]>,
 }
 
 impl std::ops::Deref for Passage {
@@ -145,7 +146,7 @@ pub(crate) struct VerifyCache {
     broken: HashSet<String>,
     /// By the address of the topic's `Arc`, which the entry keeps alive so
     /// the address cannot be reused by another topic.
-    topics: HashMap<usize, (Arc<Topic>, Verification)>,
+    topics: HashMap<usize, (Arc<Topic>, Verification), foldhash::fast::FixedState>,
 }
 
 /// [`resolve`], reusing and refilling `cache` when there is one.
@@ -221,9 +222,24 @@ pub(crate) fn resolve_cached(
             citation_count: 0,
         })
         .collect();
-    // Passages by where they are, borrowed from the verifications.
-    let mut passage_ids: Vec<HashMap<&QuoteMatch, usize>> =
-        vec![HashMap::new(); resolved_sources.len()];
+    // Passages by where they are, borrowed from the verifications; sized
+    // from the number of quoted notes of each source.
+    let mut quoted = vec![0usize; resolved_sources.len()];
+    for (matches, _) in found.iter().map(|v| &**v) {
+        for m in matches.iter().flatten() {
+            if let NoteMatch::Passage(s, _) = m {
+                quoted[*s] += 1;
+            }
+        }
+    }
+    let mut passage_ids: Vec<HashMap<&QuoteMatch, usize, foldhash::fast::FixedState>> = quoted
+        .iter()
+        .zip(&mut resolved_sources)
+        .map(|(&n, source)| {
+            source.passages.reserve_exact(n);
+            HashMap::with_capacity_and_hasher(n, Default::default())
+        })
+        .collect();
     let mut resolved_topics = Vec::with_capacity(topics.len());
     for (t, (topic, verification)) in topics.into_iter().zip(&found).enumerate() {
         let (matches, diags) = &**verification;
@@ -248,7 +264,7 @@ pub(crate) fn resolve_cached(
                     let p = *passage_ids[*s].entry(&cited.found).or_insert_with(|| {
                         source.passages.push(Passage {
                             cited: Arc::clone(cited),
-                            backlinks: Vec::new(),
+                            backlinks: smallvec::SmallVec::new(),
                         });
                         source.passages.len() - 1
                     });

@@ -73,8 +73,13 @@ pub(crate) fn find(d: &Dossier, cache: &mut HitCache) -> Vec<Vec<Mention>> {
             .collect();
         cache.sources = d.sources.iter().map(|s| s.source.clone()).collect();
     }
-    let mut cited: HashSet<(usize, usize, usize)> = HashSet::new();
+    // Each (topic, source, paragraph) a passage is cited at; only the
+    // sources with hits need them.
+    let mut cited: HashSet<(usize, usize, usize), foldhash::fast::FixedState> = HashSet::default();
     for (s, source) in d.sources.iter().enumerate() {
+        if cache.hits[s].is_empty() {
+            continue;
+        }
         for p in &source.passages {
             for b in &p.backlinks {
                 cited.insert((b.topic, s, p.found.paragraph));

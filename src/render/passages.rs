@@ -120,7 +120,7 @@ mod tests {
                 words: String::new(),
                 raw: 0..0,
             }),
-            backlinks: Vec::new(),
+            backlinks: smallvec::SmallVec::new(),
         }
     }
 
