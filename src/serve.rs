@@ -353,19 +353,43 @@ impl Session {
             "http://{}:{}/",
             self.options.bind, self.options.port
         ));
-        let dossier = resolve::resolve_cached(
-            parsed,
-            self.options.drafts,
-            &mut diagnostics,
-            Some(&mut self.verified),
-        );
+        let drafts = self.options.drafts;
+        // After an edit to topics, the last dossier is patched where it
+        // can be; otherwise everything is resolved again.
+        let (dossier, selection) = match self.last.take() {
+            Some(last) if topic_edits.is_some() => {
+                match resolve::patch(last, parsed, drafts, &mut diagnostics, &mut self.verified) {
+                    Ok((dossier, patch)) => {
+                        let selection = patched_pages(&dossier, &patch);
+                        (dossier, selection)
+                    }
+                    Err((last, parsed)) => {
+                        let dossier = resolve::resolve_cached(
+                            parsed,
+                            drafts,
+                            &mut diagnostics,
+                            Some(&mut self.verified),
+                        );
+                        let selection = affected(&last, &dossier);
+                        self.last = Some(last);
+                        (dossier, selection)
+                    }
+                }
+            }
+            last => {
+                self.last = last;
+                let dossier = resolve::resolve_cached(
+                    parsed,
+                    drafts,
+                    &mut diagnostics,
+                    Some(&mut self.verified),
+                );
+                (dossier, Selection::All)
+            }
+        };
         if diagnostics.error_count() > 0 {
             return Err(diagnostics::to_human_string(&diagnostics));
         }
-        let selection = match &self.last {
-            Some(last) if topic_edits.is_some() => affected(last, &dossier),
-            _ => Selection::All,
-        };
         let analysis = crate::analysis::analyse_cached(&dossier, &mut self.compared);
         diagnostics.extend(analysis.diagnostics.iter().cloned());
         let steps: &[(render::Part, Step)] = if matches!(selection, Selection::All) {
@@ -480,6 +504,37 @@ impl ServedOutput {
 /// The pages an edit to topic files can have changed, comparing the new
 /// dossier with the last one. A topic added or removed (or anything that
 /// changed beyond topics) renders everything.
+/// The pages a patched dossier changed: the edited topics, the sources
+/// they cite and cited, the people they name and named.
+fn patched_pages(d: &Dossier, patch: &resolve::Patch) -> Selection {
+    let mut topics = HashSet::new();
+    let mut sources: HashSet<String> = patch
+        .sources_before
+        .iter()
+        .map(|&s| d.sources[s].source.id.clone())
+        .collect();
+    let mut people: HashSet<String> = patch
+        .people_before
+        .iter()
+        .map(slug::slugify)
+        .collect();
+    for &t in &patch.topics {
+        let topic = &d.topics[t];
+        topics.insert(topic.topic.slug.clone());
+        for s in crate::render::views::cited_sources(d, topic) {
+            sources.insert(d.sources[s].source.id.clone());
+        }
+        for p in &topic.topic.meta.people {
+            people.insert(slug::slugify(p));
+        }
+    }
+    Selection::Some {
+        topics,
+        sources,
+        people,
+    }
+}
+
 fn affected(old: &Dossier, new: &Dossier) -> Selection {
     let same_everything_else = Arc::ptr_eq(&old.templates, &new.templates)
         && old.config.title == new.config.title
