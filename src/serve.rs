@@ -170,47 +170,79 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<(
     Ok(())
 }
 
-/// How long to wait after a change for more (an editor's save is often
-/// several events: write, rename, metadata).
+/// How long to wait after a change for more while a file is still open
+/// for writing (an editor's save is often several events: write, rename,
+/// metadata).
 const DEBOUNCE: Duration = Duration::from_millis(40);
 
+/// How long to wait for more once every written file has been closed (or
+/// renamed into place): the events of one save come within a millisecond
+/// of each other, and the edited page should be on screen at once.
+const SETTLE: Duration = Duration::from_millis(3);
+
+/// What an event says about a path.
+#[derive(Debug, PartialEq, Eq)]
+enum Change {
+    /// Being written: more may follow until it is closed.
+    Writing,
+    /// Complete: renamed into place, removed, or closed after writing.
+    Done,
+    /// Not a change of content (a read, a change of permissions).
+    None,
+}
+
+fn change(kind: &EventKind) -> Change {
+    use notify::event::{AccessKind, AccessMode, ModifyKind};
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Change::Done,
+        EventKind::Modify(ModifyKind::Metadata(_)) => Change::None,
+        EventKind::Modify(ModifyKind::Name(_)) | EventKind::Remove(_) => Change::Done,
+        EventKind::Create(_) | EventKind::Modify(_) => Change::Writing,
+        _ => Change::None,
+    }
+}
+
 /// Waits for a change to an input of the build, then gathers the events
-/// that follow within [`DEBOUNCE`]. Reads (which the build itself causes)
-/// and metadata changes are ignored. `None` when the watcher is gone.
+/// that follow: for [`SETTLE`] once no changed file is still open for
+/// writing, for up to [`DEBOUNCE`] while one is. Reads (which the build
+/// itself causes) and metadata changes are ignored. `None` when the watcher
+/// is gone.
 fn next_change(
     rx: &std::sync::mpsc::Receiver<notify::Result<notify::Event>>,
     session: &Session,
 ) -> Option<Vec<PathBuf>> {
-    let relevant = |event: notify::Result<notify::Event>| -> Vec<PathBuf> {
-        match event {
-            Ok(e) if is_content_change(&e.kind) => e
-                .paths
-                .into_iter()
-                .filter(|p| session.is_input(p))
-                .collect(),
-            _ => Vec::new(),
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut writing: HashSet<PathBuf> = HashSet::new();
+    loop {
+        let event = if paths.is_empty() {
+            rx.recv().ok()?
+        } else {
+            let wait = if writing.is_empty() { SETTLE } else { DEBOUNCE };
+            match rx.recv_timeout(wait) {
+                Ok(event) => event,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        };
+        let Ok(event) = event else { continue };
+        let kind = change(&event.kind);
+        for path in event.paths.into_iter().filter(|p| session.is_input(p)) {
+            match kind {
+                Change::Writing => {
+                    writing.insert(path.clone());
+                    paths.push(path);
+                }
+                Change::Done => {
+                    writing.remove(&path);
+                    paths.push(path);
+                }
+                Change::None => {}
+            }
         }
-    };
-    let mut paths = Vec::new();
-    while paths.is_empty() {
-        paths = relevant(rx.recv().ok()?);
-    }
-    while let Ok(event) = rx.recv_timeout(DEBOUNCE) {
-        paths.extend(relevant(event));
     }
     paths.sort();
     paths.dedup();
     Some(paths)
-}
-
-fn is_content_change(kind: &EventKind) -> bool {
-    use notify::event::ModifyKind;
-    match kind {
-        EventKind::Create(_) | EventKind::Remove(_) => true,
-        EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Modify(_) => true,
-        _ => false,
-    }
 }
 
 fn watched_paths(root: &Path) -> Vec<PathBuf> {
@@ -513,11 +545,7 @@ fn patched_pages(d: &Dossier, patch: &resolve::Patch) -> Selection {
         .iter()
         .map(|&s| d.sources[s].source.id.clone())
         .collect();
-    let mut people: HashSet<String> = patch
-        .people_before
-        .iter()
-        .map(slug::slugify)
-        .collect();
+    let mut people: HashSet<String> = patch.people_before.iter().map(slug::slugify).collect();
     for &t in &patch.topics {
         let topic = &d.topics[t];
         topics.insert(topic.topic.slug.clone());
@@ -588,6 +616,41 @@ mod tests {
 
     fn paths(list: &[&str]) -> Option<Vec<String>> {
         Some(list.iter().map(|p| (*p).to_owned()).collect())
+    }
+
+    #[test]
+    fn a_save_is_complete_when_the_file_is_closed_or_renamed_into_place() {
+        use notify::event::{
+            AccessKind, AccessMode, CreateKind, DataChange, MetadataKind, ModifyKind, RemoveKind,
+            RenameMode,
+        };
+        let cases = [
+            (EventKind::Create(CreateKind::File), Change::Writing),
+            (
+                EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+                Change::Writing,
+            ),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Write)),
+                Change::Done,
+            ),
+            (
+                EventKind::Modify(ModifyKind::Name(RenameMode::To)),
+                Change::Done,
+            ),
+            (EventKind::Remove(RemoveKind::File), Change::Done),
+            (
+                EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+                Change::None,
+            ),
+            (
+                EventKind::Access(AccessKind::Close(AccessMode::Read)),
+                Change::None,
+            ),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(change(&kind), expected, "{kind:?}");
+        }
     }
 
     #[test]
