@@ -133,6 +133,61 @@ fn an_edited_topic_is_served_within_two_seconds() {
 }
 
 #[test]
+fn a_requoted_topic_moves_its_mark_and_backlink_on_the_source_page() {
+    let dir = new_dossier();
+    let server = start(&dir.path().join("d"));
+    let (_, before) = get(server.port, "/sources/council-bulletin/");
+    assert!(before.contains(r#"<mark id="q-3-30-63" data-q="q-3-30-63">estimated the cost"#));
+
+    edit(
+        dir.path(),
+        "[@council-bulletin \"estimated the cost at 2.4 million\"]",
+        "[@council-bulletin \"Cyclists and pedestrians will be able to cross\"]",
+    );
+    let page = |b: &str| b.contains("Cyclists");
+    wait_for(
+        server.port,
+        "/topics/harbour-bridge/",
+        Duration::from_secs(2),
+        page,
+    );
+    let (_, after) = get(server.port, "/sources/council-bulletin/");
+    // The passage no longer cited is no longer marked; the new one is,
+    // across the line break of the capture, with its way back to note 3.
+    assert!(!after.contains("q-3-30-63"), "{after}");
+    let start = after
+        .find("<mark id=\"q-3-")
+        .expect("a new mark in paragraph 3");
+    let marked = &after[start..];
+    assert!(marked.contains("Cyclists"), "{marked}");
+    assert!(
+        marked.contains(r#"href="/topics/harbour-bridge/#cite-3-a""#),
+        "{marked}"
+    );
+    // The topic's other passages keep their marks and backlinks.
+    assert!(after.contains(r#"<mark id="q-2-38-87""#));
+    assert!(after.contains(r#"href="/topics/harbour-bridge/#cite-1-a""#));
+
+    // Both pages are what a build of the edited dossier writes.
+    let out = dir.path().join("out");
+    let status = Command::new(env!("CARGO_BIN_EXE_dossier"))
+        .args(["build", "--quiet", "--root"])
+        .arg(dir.path().join("d"))
+        .arg("--out")
+        .arg(&out)
+        .args(["--base-url", &format!("http://127.0.0.1:{}/", server.port)])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for page in ["topics/harbour-bridge", "sources/council-bulletin"] {
+        let (_, served) = get(server.port, &format!("/{page}/"));
+        let served = served.replace("<script src=\"/__dossier/live.js\" defer></script>", "");
+        let built = std::fs::read_to_string(out.join(page).join("index.html")).unwrap();
+        assert_eq!(served, built, "{page}");
+    }
+}
+
+#[test]
 fn a_broken_quote_shows_the_overlay_over_the_last_good_build_until_fixed() {
     let dir = new_dossier();
     let server = start(&dir.path().join("d"));
