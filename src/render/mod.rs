@@ -13,6 +13,7 @@
 pub(crate) mod compare;
 pub(crate) mod json;
 mod listings;
+mod notes;
 pub(crate) mod passages;
 pub(crate) mod search;
 pub(crate) mod templates;
@@ -339,6 +340,7 @@ pub(crate) fn render(
                     .filter(|(_, t)| selection.topic(&t.topic.slug))
                     .for_each(|(i, t)| {
                         let mut view = topic_view(d, t, &links);
+                        view.notes_html = notes::html(&view.notes, site.origin);
                         view.also = compare::mention_views(d, analysis, i, &links);
                         put(page(
                             "topic.html",
@@ -549,6 +551,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         body_html: &t.topic.doc.html,
         headings: &t.topic.doc.headings,
         notes,
+        notes_html: String::new(),
         sources: cited_sources(d, t)
             .into_iter()
             .map(|s| source_ref(&d.sources[s], links))

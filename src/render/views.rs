@@ -137,6 +137,8 @@ pub(crate) struct TopicView<'a> {
     pub body_html: &'a str,
     pub headings: &'a [Heading],
     pub notes: Vec<NoteView<'a>>,
+    /// `notes` as the HTML list the built-in template shows.
+    pub notes_html: String,
     pub sources: Vec<SourceRef<'a>>,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
