@@ -242,9 +242,7 @@ pub(crate) fn render(
         // The big single files first, so that they overlap the pages.
         if listings {
             scope.spawn(|_| {
-                for output in search::outputs(d) {
-                    put(Ok(output));
-                }
+                search::outputs(d, &|output| put(Ok(output)));
             });
             scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
             scope.spawn(|_| {

@@ -58,7 +58,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::{Contents, Output};
 use crate::resolve::Dossier;
@@ -131,42 +130,44 @@ pub(crate) struct Doc<'a> {
 /// Whether `word` (lower case) is one of [`ENGLISH_STOP_WORDS`]; compiled
 /// to a switch on the length and a few comparisons.
 fn is_english_stop_word(word: &str) -> bool {
-    matches!(
-        word,
-        "an" | "and"
-            | "are"
-            | "as"
-            | "at"
-            | "be"
-            | "but"
-            | "by"
-            | "for"
-            | "from"
-            | "had"
-            | "has"
-            | "have"
-            | "he"
-            | "her"
-            | "his"
-            | "in"
-            | "is"
-            | "it"
-            | "its"
-            | "of"
-            | "on"
-            | "or"
-            | "she"
-            | "that"
-            | "the"
-            | "their"
-            | "this"
-            | "to"
-            | "was"
-            | "were"
-            | "which"
-            | "will"
-            | "with"
-    )
+    // No stop word is longer than five letters, and most words are.
+    word.len() <= 5
+        && matches!(
+            word,
+            "an" | "and"
+                | "are"
+                | "as"
+                | "at"
+                | "be"
+                | "but"
+                | "by"
+                | "for"
+                | "from"
+                | "had"
+                | "has"
+                | "have"
+                | "he"
+                | "her"
+                | "his"
+                | "in"
+                | "is"
+                | "it"
+                | "its"
+                | "of"
+                | "on"
+                | "or"
+                | "she"
+                | "that"
+                | "the"
+                | "their"
+                | "this"
+                | "to"
+                | "was"
+                | "were"
+                | "which"
+                | "will"
+                | "with"
+        )
 }
 
 /// Splits text into indexed words and finds their stems.
@@ -705,8 +706,11 @@ struct Meta<'a> {
     bytes: usize,
 }
 
-/// Every file under `search/` for this dossier.
-pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
+/// Every file under `search/` for this dossier, each handed to `put` as
+/// soon as it is made (the index of a large dossier is tens of megabytes;
+/// it is never held whole). `search/index.json`, which names the others,
+/// comes last.
+pub(crate) fn outputs(d: &Dossier, put: &(dyn Fn(Output) + Sync)) {
     let analyzer = Analyzer::for_language(&d.config.language);
     let docs = documents(d);
     let index = build_index(&docs, &analyzer);
@@ -720,49 +724,47 @@ pub(crate) fn outputs(d: &Dossier) -> Vec<Output> {
         chunks: Vec::new(),
         bytes: 0,
     };
-    let shards = shards(&index, SHARD_BUDGET);
-    let shard_files: Vec<(String, Vec<u8>)> = shards
-        .par_iter()
-        .map(|shard| named("w", shard_json(shard)))
-        .collect();
-    for (shard, (name, _)) in shards.iter().zip(&shard_files) {
-        meta.shards.push((&shard.key, name.clone()));
-    }
-    let chunk_files: Vec<(u32, (String, Vec<u8>))> = chunks(&docs, CHUNK_BUDGET)
-        .into_par_iter()
-        .map(|(first, chunk)| (first, named("d", chunk)))
-        .collect();
-    let mut files = shard_files;
-    for (first, (name, bytes)) in chunk_files {
-        meta.chunks.push((first, name.clone()));
-        files.push((name, bytes));
-    }
-    let files: Vec<(String, Vec<u8>)> = files
-        .into_iter()
-        .map(|(name, bytes)| (format!("search/{name}"), bytes))
-        .collect();
-    meta.bytes = files.iter().map(|(_, bytes)| bytes.len()).sum();
-    let mut outputs: Vec<Output> = files
-        .into_iter()
-        .map(|(path, bytes)| Output {
-            path,
+    let emit = |(name, bytes): (String, Vec<u8>)| {
+        let size = bytes.len();
+        put(Output {
+            path: format!("search/{name}"),
             contents: Contents::Bytes(bytes),
-        })
+        });
+        (name, size)
+    };
+    let shards = shards(&index, SHARD_BUDGET);
+    let shard_files: Vec<(String, usize)> = shards
+        .par_iter()
+        .map(|shard| emit(named("w", shard_json(shard))))
         .collect();
-    outputs.push(Output {
+    for (shard, (name, size)) in shards.iter().zip(shard_files) {
+        meta.shards.push((&shard.key, name));
+        meta.bytes += size;
+    }
+    let chunk_files: Vec<(u32, (String, usize))> = chunks(&docs, CHUNK_BUDGET)
+        .into_par_iter()
+        .map(|(first, chunk)| (first, emit(named("d", chunk))))
+        .collect();
+    for (first, (name, size)) in chunk_files {
+        meta.chunks.push((first, name));
+        meta.bytes += size;
+    }
+    put(Output {
         path: "search/index.json".into(),
         contents: Contents::Bytes(json(&meta)),
     });
-    outputs
 }
 
 /// The content-addressed name of a file of the index,
 /// `<prefix>-<hash>.json`, with its bytes.
 fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
-    let hash = Sha256::digest(&bytes);
-    // 48 bits: a collision among a build's few thousand files is a
+    // A name only has to change with the bytes (browsers may cache the
+    // file for ever), not resist forgery: XXH3 is a tenth of the cost of
+    // SHA-256 over the tens of megabytes of a large index. 48 bits: a
+    // collision among a build's few thousand files is a
     // one-in-a-hundred-million chance.
-    let hex: String = hash[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
+    let hex = format!("{:012x}", hash >> 16);
     (format!("{prefix}-{hex}.json"), bytes)
 }
 
