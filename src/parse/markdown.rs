@@ -141,7 +141,9 @@ pub(crate) fn render(
         })
     };
     let parser = Parser::new_with_broken_link_callback(source, options(), Some(callback));
-    let mut body_events = Vec::new();
+    // About one event for every 16 bytes of prose: reserved once rather
+    // than grown by doubling, which copies the list several times.
+    let mut body_events = Vec::with_capacity(source.len() / 16);
     let mut definitions: HashMap<String, (Spanned<'_>, Range<usize>)> = HashMap::new();
     let mut current: Option<(String, Spanned<'_>, Range<usize>)> = None;
     for (event, range) in parser.into_offset_iter() {
