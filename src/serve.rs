@@ -178,7 +178,12 @@ const DEBOUNCE: Duration = Duration::from_millis(40);
 /// How long to wait for more once every written file has been closed (or
 /// renamed into place): the events of one save come within a millisecond
 /// of each other, and the edited page should be on screen at once.
-const SETTLE: Duration = Duration::from_millis(3);
+const SETTLE: Duration = Duration::from_millis(2);
+
+/// How long the listings wait after the pages an edit reached are served:
+/// long enough for a browser to fetch the reloaded page, short next to the
+/// second or so the listings of a large dossier take.
+const LISTINGS_DELAY: Duration = Duration::from_millis(50);
 
 /// What an event says about a path.
 #[derive(Debug, PartialEq, Eq)]
@@ -352,6 +357,24 @@ impl Session {
         }
     }
 
+    /// The whole parse: the cache's, when `reparsed` topics were just put
+    /// into it (their diagnostics are already in `diagnostics`), else the
+    /// root read again.
+    fn parse_all(
+        &mut self,
+        reparsed: bool,
+        diagnostics: &mut Diagnostics,
+    ) -> anyhow::Result<parse::Parsed> {
+        if reparsed {
+            if let Some(parsed) = self.cache.parsed() {
+                return Ok(parsed);
+            }
+        }
+        *diagnostics = Diagnostics::default();
+        let raw = load::load(&self.root)?;
+        Ok(parse::parse_cached(raw, &mut self.cache, diagnostics))
+    }
+
     /// One pass of the pipeline, handing the files to serve to `publish`:
     /// all of them at once, or, after an edit to topics only
     /// (`topic_edits`), the pages the edit reached first and the listings
@@ -372,30 +395,24 @@ impl Session {
             }
             None => None,
         };
-        let mut parsed = match reparsed {
-            Some(parsed) => parsed,
-            None => {
-                diagnostics = Diagnostics::default();
-                let raw = load::load(&self.root).map_err(io)?;
-                parse::parse_cached(raw, &mut self.cache, &mut diagnostics)
-            }
-        };
         // Links are root-relative on the development server.
-        parsed.config.base_url = config::normalise_base_url(&format!(
+        let base_url = config::normalise_base_url(&format!(
             "http://{}:{}/",
             self.options.bind, self.options.port
         ));
         let drafts = self.options.drafts;
         // After an edit to topics, the last dossier is patched where it
         // can be; otherwise everything is resolved again.
-        let (dossier, selection) = match self.last.take() {
-            Some(last) if topic_edits.is_some() => {
-                match resolve::patch(last, parsed, drafts, &mut diagnostics, &mut self.verified) {
+        let (dossier, selection) = match (reparsed, self.last.take()) {
+            (Some(edits), Some(last)) => {
+                match resolve::patch(last, &edits, drafts, &mut diagnostics, &mut self.verified) {
                     Ok((dossier, patch)) => {
                         let selection = patched_pages(&dossier, &patch);
                         (dossier, selection)
                     }
-                    Err((last, parsed)) => {
+                    Err(last) => {
+                        let mut parsed = self.parse_all(true, &mut diagnostics).map_err(io)?;
+                        parsed.config.base_url = base_url;
                         let dossier = resolve::resolve_cached(
                             parsed,
                             drafts,
@@ -408,15 +425,23 @@ impl Session {
                     }
                 }
             }
-            last => {
-                self.last = last;
+            (reparsed, last) => {
+                let mut parsed = self
+                    .parse_all(reparsed.is_some(), &mut diagnostics)
+                    .map_err(io)?;
+                parsed.config.base_url = base_url;
                 let dossier = resolve::resolve_cached(
                     parsed,
                     drafts,
                     &mut diagnostics,
                     Some(&mut self.verified),
                 );
-                (dossier, Selection::All)
+                let selection = match &last {
+                    Some(last) if topic_edits.is_some() => affected(last, &dossier),
+                    _ => Selection::All,
+                };
+                self.last = last;
+                (dossier, selection)
             }
         };
         if diagnostics.error_count() > 0 {
@@ -450,6 +475,11 @@ impl Session {
                 .map(ServedOutput::from)
                 .collect::<Result<Vec<_>, _>>()?;
             publish(outputs, step);
+            if step == Step::Pages {
+                // The open pages reload now: their requests get the
+                // processor before the listings take both cores.
+                std::thread::sleep(LISTINGS_DELAY);
+            }
         }
         self.last = Some(dossier);
         Ok(diagnostics)

@@ -6,7 +6,6 @@
 //! what changed ([`Patch`]), or both handed back when the edit reached
 //! further than a patch can follow.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -17,7 +16,7 @@ use super::{
 };
 use crate::diagnostics::Diagnostics;
 use crate::parse::markdown::NoteKind;
-use crate::parse::{Parsed, Topic};
+use crate::parse::{Topic, TopicEdit};
 
 /// What [`patch`] changed.
 #[derive(Debug, Default)]
@@ -30,49 +29,50 @@ pub(crate) struct Patch {
     pub people_before: Vec<String>,
 }
 
-/// `serve`, after an edit to topics only: the last dossier with the edited
-/// topics verified again and their backlinks moved, instead of a dossier
-/// resolved anew from every topic. The result is the one [`resolve`] gives
-/// (passages may be stored in another order; every reader orders them by
-/// position). `Err` hands both back when the edit reached further than
-/// that can follow — the sources, templates, config or home page changed,
-/// a topic came, went or moved in the order — or an edited topic no longer
-/// resolves: the caller resolves everything.
+/// `serve`, after an edit to topic files only ([`reparse_topics`]): the
+/// last dossier with the edited topics verified again and their backlinks
+/// moved, instead of a dossier resolved anew from every topic. The result
+/// is the one [`resolve`] gives (passages may be stored in another order;
+/// every reader orders them by position). Only the edited topics are
+/// looked at, so the cost does not grow with the dossier. `Err` hands the
+/// dossier back when the edit reached further than a patch can follow — a
+/// topic came, went, became or stopped being a draft, or moved in the
+/// order — or an edited topic no longer parses or resolves: the caller
+/// resolves everything.
+///
+/// [`reparse_topics`]: crate::parse::reparse_topics
+/// [`resolve`]: super::resolve
 pub(crate) fn patch(
     mut last: Dossier,
-    parsed: Parsed,
+    edits: &[TopicEdit],
     drafts: bool,
     diagnostics: &mut Diagnostics,
     cache: &mut VerifyCache,
-) -> Result<(Dossier, Patch), (Dossier, Parsed)> {
-    let same_rest = Arc::ptr_eq(&last.templates, &parsed.templates)
-        && last.config.title == parsed.config.title
-        && last.index.html == parsed.index.html
-        && crate::parse::source::same_sources(
-            last.sources.iter().map(|s| &s.source),
-            parsed.sources.iter(),
-        )
-        && crate::parse::source::same_sources(cache.sources.iter(), parsed.sources.iter())
-        && cache.broken == parsed.broken_sources;
-    if !same_rest {
-        return Err((last, parsed));
+) -> Result<(Dossier, Patch), Dossier> {
+    let same_sources = crate::parse::source::same_sources(
+        last.sources.iter().map(|s| &s.source),
+        cache.sources.iter(),
+    );
+    if !same_sources {
+        return Err(last);
     }
-    let Some(edited) = edited_topics(&last, &parsed, drafts) else {
-        return Err((last, parsed));
+    let Some(edited) = edited_topics(&last, edits, drafts) else {
+        return Err(last);
     };
-    let catalogue = Catalogue::new(&parsed.sources, &parsed.broken_sources);
+    let catalogue = Catalogue::new(&cache.sources, &cache.broken);
     let verified: Vec<Verification> = edited
         .par_iter()
         .map(|(_, t)| Arc::new(verify_topic(t, &catalogue)))
         .collect();
-    drop(catalogue);
     let fails = |v: &Verification| {
         v.1.iter()
             .any(|d| d.severity == crate::diagnostics::Severity::Error)
     };
     if verified.iter().any(fails) {
-        return Err((last, parsed));
+        return Err(last);
     }
+    check_derived_from(&catalogue, diagnostics);
+    drop(catalogue);
 
     let mut patch = Patch::default();
     let mut touched = Vec::new();
@@ -184,57 +184,45 @@ pub(crate) fn patch(
     patch.sources_before.sort_unstable();
     patch.sources_before.dedup();
 
-    let catalogue = Catalogue::new(&parsed.sources, &parsed.broken_sources);
-    check_derived_from(&catalogue, diagnostics);
-    drop(catalogue);
     for t in &last.topics {
         diagnostics.extend(t.verification.1.iter().cloned());
     }
-    let Parsed {
-        config,
-        index,
-        templates,
-        statics,
-        ..
-    } = parsed;
-    last.config = config;
-    last.index = index;
-    last.templates = templates;
-    last.statics = statics;
     Ok((last, patch))
 }
 
-/// The topics of `parsed` that differ from those of `last`, with their
-/// index in `last`'s order; `None` unless both have the same topics in the
-/// same order.
+/// Each edited topic that is in the dossier, with its index there; `None`
+/// when an edit changes which topics the dossier has or their order. Each
+/// is found by the address of its previous parse, among the dossier's
+/// entries only (not the topics they point at).
 fn edited_topics(
     last: &Dossier,
-    parsed: &Parsed,
+    edits: &[TopicEdit],
     drafts: bool,
 ) -> Option<Vec<(usize, Arc<Topic>)>> {
-    let position: HashMap<&str, usize, foldhash::fast::FixedState> = last
-        .topics
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.topic.slug.as_str(), i))
-        .collect();
-    let mut count = 0;
-    let mut edited = Vec::new();
-    for topic in parsed.topics.iter().filter(|t| drafts || !t.meta.draft) {
-        count += 1;
-        let &i = position.get(topic.slug.as_str())?;
-        let before = &last.topics[i].topic;
-        if Arc::ptr_eq(before, topic) {
+    let shown = |t: &Topic| drafts || !t.meta.draft;
+    let mut edited = Vec::with_capacity(edits.len());
+    for (before, after) in edits {
+        let (before, after) = (before.as_ref()?, after.as_ref()?);
+        if Arc::ptr_eq(before, after) {
             continue;
         }
-        let same_place = before.meta.order == topic.meta.order
-            && before.meta.title.to_lowercase() == topic.meta.title.to_lowercase();
+        match (shown(before), shown(after)) {
+            (false, false) => continue,
+            (true, true) => {}
+            _ => return None,
+        }
+        let same_place = before.meta.order == after.meta.order
+            && before.meta.title.to_lowercase() == after.meta.title.to_lowercase();
+        let i = last
+            .topics
+            .iter()
+            .position(|t| Arc::ptr_eq(&t.topic, before))?;
         if !same_place {
             return None;
         }
-        edited.push((i, Arc::clone(topic)));
+        edited.push((i, Arc::clone(after)));
     }
-    (count == last.topics.len()).then_some(edited)
+    Some(edited)
 }
 
 #[cfg(test)]
@@ -368,7 +356,7 @@ mod tests {
             }
             let before = dump(&last);
             let mut diagnostics = Diagnostics::default();
-            let parsed = crate::parse::reparse_topics(
+            let edits = crate::parse::reparse_topics(
                 root,
                 std::slice::from_ref(&path),
                 &mut parse_cache,
@@ -376,7 +364,7 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-            let (patched, patch) = patch(last, parsed, false, &mut diagnostics, &mut verified)
+            let (patched, patch) = patch(last, &edits, false, &mut diagnostics, &mut verified)
                 .unwrap_or_else(|_| panic!("{file} can be patched"));
             let (expected, expected_diagnostics) = resolved_from_scratch(root);
             assert_eq!(dump(&patched), expected, "after editing {file}");
@@ -414,7 +402,7 @@ mod tests {
             let last = resolve_cached(parsed, false, &mut diagnostics, Some(&mut verified));
             let path = topics.join(file);
             edit(&path, from, to);
-            let parsed = crate::parse::reparse_topics(
+            let edits = crate::parse::reparse_topics(
                 root,
                 std::slice::from_ref(&path),
                 &mut parse_cache,
@@ -423,7 +411,7 @@ mod tests {
             .unwrap()
             .unwrap();
             assert!(
-                patch(last, parsed, false, &mut diagnostics, &mut verified).is_err(),
+                patch(last, &edits, false, &mut diagnostics, &mut verified).is_err(),
                 "{file}"
             );
             edit(&path, to, from);
