@@ -1,19 +1,24 @@
 //! `dossier serve`: build into memory, serve over HTTP, rebuild on change.
 //!
 //! The site lives in a map from path to bytes; nothing is written to disk.
-//! A watcher (notify, debounced) reruns the pipeline when `content/`,
-//! `templates/`, `static/` or `dossier.toml` change. Rebuilds are
-//! incremental: an edit to topic files the last build had reads and parses
-//! those files alone (anything else reads the root again, and the
-//! [`ParseCache`] re-parses only files whose bytes changed), resolve
-//! verifies again only the topics that changed (unless a source did) and
-//! numbers the whole dossier (backlinks are global), the sources are
-//! compared again, and aliases looked for in them, only when a source (or
-//! some topic's aliases) changed, and
-//! when only topics changed, render produces only the pages an edit can
-//! reach (the topic, the sources it cites before and after, its people) and
-//! publishes them first; the listings, the search index and `dossier.json`
-//! follow in a second publication.
+//! A watcher (notify) reruns the pipeline when `content/`, `templates/`,
+//! `static/` or `dossier.toml` change; a save counts once its file is
+//! closed or renamed into place. Rebuilds are incremental:
+//!
+//! - an edit to topic files the last build had reads and parses those
+//!   files alone, and patches the last dossier ([`resolve::patch`]): only
+//!   the edited topics are verified, and their backlinks moved. Nothing
+//!   walks the other topics, so the edit costs the same in a dossier of
+//!   ten or ten thousand topics;
+//! - anything else reads the root again; the [`ParseCache`] re-parses only
+//!   the files whose bytes changed, and resolve verifies again only the
+//!   topics that changed (unless a source did);
+//! - the sources are compared again, and aliases looked for in them, only
+//!   when a source (or some topic's aliases) changed;
+//! - after an edit to topics, render produces only the pages the edit can
+//!   reach (the topic, the sources it cites before and after, its people)
+//!   and publishes them first; the listings, the search index and
+//!   `dossier.json` follow in a second publication.
 //!
 //! Each publication tells open pages, through server-sent events, which
 //! URL paths changed bytes; a page reloads only when it is one of them (or
