@@ -44,6 +44,8 @@ mod quote;
 mod render;
 mod resolve;
 mod serve;
+#[cfg(test)]
+mod testing;
 mod write;
 
 use std::path::PathBuf;

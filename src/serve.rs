@@ -584,12 +584,7 @@ fn patched_pages(d: &Dossier, patch: &resolve::Patch) -> Selection {
     for &t in &patch.topics {
         let topic = &d.topics[t];
         topics.insert(topic.topic.slug.clone());
-        for s in crate::render::views::cited_sources(d, topic) {
-            sources.insert(d.sources[s].source.id.clone());
-        }
-        for p in &topic.topic.meta.people {
-            people.insert(slug::slugify(p));
-        }
+        reached_from(d, topic, &mut sources, &mut people);
     }
     Selection::Some {
         topics,
@@ -629,19 +624,28 @@ fn affected(old: &Dossier, new: &Dossier) -> Selection {
             continue;
         }
         topics.insert(t.topic.slug.clone());
-        for (d, topic) in [(old, before), (new, t)] {
-            for s in crate::render::views::cited_sources(d, topic) {
-                sources.insert(d.sources[s].source.id.clone());
-            }
-            for p in &topic.topic.meta.people {
-                people.insert(slug::slugify(p));
-            }
-        }
+        reached_from(old, before, &mut sources, &mut people);
+        reached_from(new, t, &mut sources, &mut people);
     }
     Selection::Some {
         topics,
         sources,
         people,
+    }
+}
+
+/// Adds the source pages and people pages a topic's page links to.
+fn reached_from(
+    d: &Dossier,
+    topic: &resolve::ResolvedTopic,
+    sources: &mut HashSet<String>,
+    people: &mut HashSet<String>,
+) {
+    for s in crate::render::views::cited_sources(d, topic) {
+        sources.insert(d.sources[s].source.id.clone());
+    }
+    for p in &topic.topic.meta.people {
+        people.insert(slug::slugify(p));
     }
 }
 

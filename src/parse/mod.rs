@@ -500,19 +500,6 @@ fn unclosed(path: &str, text: &Arc<str>, span: std::ops::Range<usize>) -> Diagno
 mod tests {
     use super::*;
 
-    fn copy_fixture(to: &Path) {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
-        for entry in walkdir::WalkDir::new(&from) {
-            let entry = entry.unwrap();
-            let target = to.join(entry.path().strip_prefix(&from).unwrap());
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).unwrap();
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
-
     fn full(root: &Path) -> (Parsed, String) {
         let mut diagnostics = Diagnostics::default();
         let raw = crate::load::load(root).unwrap();
@@ -524,7 +511,7 @@ mod tests {
     fn reparsing_edited_topics_gives_what_a_full_parse_gives() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        copy_fixture(root);
+        crate::testing::copy_fixture("good", root);
         // A warning before the topics (a stray file among the sources) and
         // one from a topic, so the order of the diagnostics shows.
         std::fs::write(root.join("content/sources/notes.md"), "stray").unwrap();
@@ -579,7 +566,7 @@ mod tests {
     fn a_new_or_removed_topic_is_left_to_a_full_load() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        copy_fixture(root);
+        crate::testing::copy_fixture("good", root);
         let mut cache = ParseCache::default();
         let mut diagnostics = Diagnostics::default();
         parse_cached(

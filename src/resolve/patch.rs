@@ -276,19 +276,6 @@ mod tests {
         out
     }
 
-    fn copy_fixture(to: &Path) {
-        let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/good");
-        for entry in walkdir::WalkDir::new(&from) {
-            let entry = entry.unwrap();
-            let target = to.join(entry.path().strip_prefix(&from).unwrap());
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).unwrap();
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
-
     fn resolved_from_scratch(root: &Path) -> (String, String) {
         let mut diagnostics = Diagnostics::default();
         let parsed = crate::parse::parse(crate::load::load(root).unwrap(), &mut diagnostics);
@@ -306,7 +293,7 @@ mod tests {
     fn a_patched_dossier_is_the_one_resolved_from_scratch() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        copy_fixture(root);
+        crate::testing::copy_fixture("good", root);
         let topics = root.join("content/topics");
         let mut parse_cache = ParseCache::default();
         let mut verified = VerifyCache::default();
@@ -388,7 +375,7 @@ mod tests {
     fn a_new_title_or_a_broken_quote_is_left_to_a_full_resolve() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        copy_fixture(root);
+        crate::testing::copy_fixture("good", root);
         let topics = root.join("content/topics");
         for (file, from, to) in [
             ("bridge.md", "title:", "title: A"),
