@@ -408,29 +408,27 @@ impl Session {
         let drafts = self.options.drafts;
         // After an edit to topics, the last dossier is patched where it
         // can be; otherwise everything is resolved again.
-        let (dossier, selection) = match (reparsed, self.last.take()) {
+        let patched = match (&reparsed, self.last.take()) {
             (Some(edits), Some(last)) => {
-                match resolve::patch(last, &edits, drafts, &mut diagnostics, &mut self.verified) {
-                    Ok((dossier, patch)) => {
-                        let selection = patched_pages(&dossier, &patch);
-                        (dossier, selection)
-                    }
+                match resolve::patch(last, edits, drafts, &mut diagnostics, &mut self.verified) {
+                    Ok(patched) => Some(patched),
                     Err(last) => {
-                        let mut parsed = self.parse_all(true, &mut diagnostics).map_err(io)?;
-                        parsed.config.base_url = base_url;
-                        let dossier = resolve::resolve_cached(
-                            parsed,
-                            drafts,
-                            &mut diagnostics,
-                            Some(&mut self.verified),
-                        );
-                        let selection = affected(&last, &dossier);
                         self.last = Some(last);
-                        (dossier, selection)
+                        None
                     }
                 }
             }
-            (reparsed, last) => {
+            (_, last) => {
+                self.last = last;
+                None
+            }
+        };
+        let (dossier, selection) = match patched {
+            Some((dossier, patch)) => {
+                let selection = patched_pages(&dossier, &patch);
+                (dossier, selection)
+            }
+            None => {
                 let mut parsed = self
                     .parse_all(reparsed.is_some(), &mut diagnostics)
                     .map_err(io)?;
@@ -441,11 +439,10 @@ impl Session {
                     &mut diagnostics,
                     Some(&mut self.verified),
                 );
-                let selection = match &last {
+                let selection = match &self.last {
                     Some(last) if topic_edits.is_some() => affected(last, &dossier),
                     _ => Selection::All,
                 };
-                self.last = last;
                 (dossier, selection)
             }
         };
