@@ -151,7 +151,16 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         parsed.config.base_url = config::normalise_base_url(url);
     }
     observe(Stage::Resolve);
-    let dossier = resolve::resolve(parsed, options.drafts, &mut diagnostics);
+    // The sources are compared while the citations are verified: the
+    // comparison needs nothing but the sources (which resolve keeps in the
+    // same order).
+    let mut compared = analysis::AnalysisCache::default();
+    let sources = parsed.sources.clone();
+    let (dossier, ()) = rayon::join(
+        || resolve::resolve(parsed, options.drafts, &mut diagnostics),
+        || compared.compare(&sources.iter().collect::<Vec<_>>()),
+    );
+    drop(sources);
     if diagnostics.error_count() > 0 {
         return Ok(Report {
             diagnostics,
@@ -159,7 +168,7 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         });
     }
     observe(Stage::Analyse);
-    let analysis = analysis::analyse(&dossier);
+    let analysis = analysis::analyse_cached(&dossier, &mut compared);
     diagnostics.extend(analysis.diagnostics.iter().cloned());
     let out = options
         .out

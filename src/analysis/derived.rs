@@ -80,11 +80,14 @@ pub(crate) struct Verified {
 pub(crate) fn detect(texts: &[Prepared], also: &[(usize, usize)]) -> Vec<Verified> {
     let signatures: Vec<Option<&Signature>> =
         texts.iter().map(|t| t.signature.as_deref()).collect();
-    let mut pairs = minhash::candidates(&signatures);
     // The signature's estimate is coarse; the exact overlap of shingles is
     // cheap next to aligning sentences, and keeps texts that merely share a
-    // vocabulary from reaching the alignment.
-    pairs.retain(|&(a, b)| minhash::jaccard(&texts[a].shingles, &texts[b].shingles) >= MIN_JACCARD);
+    // vocabulary from reaching the alignment. Texts of one kind (one beat,
+    // one wire service) make many candidates: they are checked in parallel.
+    let mut pairs: Vec<(usize, usize)> = minhash::candidates(&signatures)
+        .into_par_iter()
+        .filter(|&(a, b)| minhash::jaccard(&texts[a].shingles, &texts[b].shingles) >= MIN_JACCARD)
+        .collect();
     pairs.extend(
         also.iter()
             .filter(|(a, b)| a != b)

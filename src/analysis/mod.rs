@@ -95,35 +95,41 @@ pub(crate) struct AnalysisCache {
     hits: coverage::HitCache,
 }
 
-/// [`analyse`], reusing `cache` when the sources are the ones it was
-/// filled from.
-pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis {
-    let same_sources = crate::parse::source::same_sources(
-        cache.sources.iter(),
-        d.sources.iter().map(|s| &s.source),
-    );
-    if !same_sources {
-        let prepared: Vec<Prepared> = d
-            .sources
+impl AnalysisCache {
+    /// Compares `sources` (sorted by id, as a dossier holds them), unless
+    /// they are the ones the cache was filled from. A build calls it while
+    /// the citations are being verified: it needs nothing else.
+    pub(crate) fn compare(&mut self, sources: &[&std::sync::Arc<crate::parse::Source>]) {
+        if crate::parse::source::same_sources(self.sources.iter(), sources.iter().copied()) {
+            return;
+        }
+        let prepared: Vec<Prepared> = sources
             .par_iter()
-            .map(|s| Stems::with(|stems| derived::prepare(&s.source.paragraphs, stems)))
+            .map(|s| Stems::with(|stems| derived::prepare(&s.paragraphs, stems)))
             .collect();
         // (copy, original) for every declared pair whose ids both exist.
-        let declared: Vec<(usize, usize)> = d
-            .sources
+        let declared: Vec<(usize, usize)> = sources
             .iter()
             .enumerate()
             .filter_map(|(i, s)| {
-                let id = s.source.meta.derived_from.as_deref()?;
-                let j = d.sources.iter().position(|o| o.source.id == id)?;
+                let id = s.meta.derived_from.as_deref()?;
+                let j = sources.iter().position(|o| o.id == id)?;
                 (i != j).then_some((i, j))
             })
             .collect();
-        cache.verified = derived::detect(&prepared, &declared);
-        cache.prepared = prepared;
-        cache.declared = declared;
-        cache.sources = d.sources.iter().map(|s| s.source.clone()).collect();
+        self.verified = derived::detect(&prepared, &declared);
+        self.prepared = prepared;
+        self.declared = declared;
+        self.sources = sources.iter().map(|&s| s.clone()).collect();
     }
+}
+
+/// [`analyse`], reusing `cache` when the sources are the ones it was
+/// filled from.
+pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis {
+    let sources: Vec<&std::sync::Arc<crate::parse::Source>> =
+        d.sources.iter().map(|s| &s.source).collect();
+    cache.compare(&sources);
     let (prepared, declared, verified) = (&cache.prepared, &cache.declared, &cache.verified);
     let terms: Vec<Term> = d
         .topics
