@@ -47,7 +47,8 @@ enum Command {
         /// Print nothing but problems: no progress, no summary line.
         #[arg(long, short)]
         quiet: bool,
-        /// Print how long each stage took, on standard error.
+        /// Print how long each stage took, and the peak memory by then, on
+        /// standard error.
         #[arg(long)]
         timings: bool,
     },

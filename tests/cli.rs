@@ -109,6 +109,40 @@ fn build_prints_one_summary_line_that_matches_the_output() {
 }
 
 #[test]
+fn timings_name_each_stage_with_its_time_and_the_peak_memory() {
+    let site = Site::fixture("good", &["--timings"]);
+    let lines: Vec<&str> = site.run.stderr.lines().collect();
+    let stages = [
+        "reading files",
+        "parsing",
+        "verifying citations",
+        "comparing sources",
+        "rendering and writing pages",
+        "putting the site in place",
+    ];
+    assert_eq!(lines.len(), stages.len(), "{}", site.run.stderr);
+    let mut peaks = Vec::new();
+    for (line, stage) in lines.iter().zip(stages) {
+        let (ms, rest) = line
+            .trim_start()
+            .split_once(" ms  ")
+            .expect("`N ms  stage`");
+        assert!(ms.parse::<f64>().is_ok(), "{line:?}");
+        assert!(rest.starts_with(stage), "{line:?}");
+        if cfg!(target_os = "linux") {
+            let peak = rest
+                .strip_prefix(stage)
+                .and_then(|p| p.strip_prefix("  (peak "))
+                .and_then(|p| p.strip_suffix(" MiB)"))
+                .unwrap_or_else(|| panic!("no peak memory in {line:?}"));
+            peaks.push(peak.parse::<u64>().expect("MiB"));
+        }
+    }
+    // A peak never goes down.
+    assert!(peaks.windows(2).all(|w| w[0] <= w[1]), "{peaks:?}");
+}
+
+#[test]
 fn drafts_flag_counts_the_draft_topic() {
     let site = Site::fixture("good", &["--drafts"]);
     let summary = parse_summary(site.run.stdout.trim_end());
