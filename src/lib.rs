@@ -113,9 +113,11 @@ pub enum Stage {
     Load,
     /// Front matter, Markdown, source paragraphs.
     Parse,
-    /// Verifying quotations, numbering, backlinks.
+    /// Verifying quotations, numbering, backlinks; the sources are compared
+    /// with one another at the same time.
     Resolve,
-    /// Derived copies and coverage.
+    /// What is left of the analysis: describing the rewrites found, and
+    /// coverage.
     Analyse,
     /// Templates, each file written to the staging folder as it is made.
     Render,
