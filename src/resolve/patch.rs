@@ -289,18 +289,37 @@ mod tests {
         std::fs::write(path, text.replace(from, to)).unwrap();
     }
 
+    /// What `serve` holds after building `root`: its caches and dossier.
+    fn served(root: &Path) -> (ParseCache, VerifyCache, Dossier) {
+        let mut parse_cache = ParseCache::default();
+        let mut verified = VerifyCache::default();
+        let mut diagnostics = Diagnostics::default();
+        let raw = crate::load::load(root).unwrap();
+        let parsed = crate::parse::parse_cached(raw, &mut parse_cache, &mut diagnostics);
+        let last = resolve_cached(parsed, false, &mut diagnostics, Some(&mut verified));
+        (parse_cache, verified, last)
+    }
+
+    /// `serve`'s reading of one edited topic file.
+    fn reparse(
+        root: &Path,
+        path: &Path,
+        cache: &mut ParseCache,
+        diagnostics: &mut Diagnostics,
+    ) -> Vec<TopicEdit> {
+        let paths = [path.to_owned()];
+        crate::parse::reparse_topics(root, &paths, cache, diagnostics)
+            .unwrap()
+            .expect("a topic the last parse had")
+    }
+
     #[test]
     fn a_patched_dossier_is_the_one_resolved_from_scratch() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         crate::testing::copy_fixture("good", root);
         let topics = root.join("content/topics");
-        let mut parse_cache = ParseCache::default();
-        let mut verified = VerifyCache::default();
-        let mut diagnostics = Diagnostics::default();
-        let raw = crate::load::load(root).unwrap();
-        let parsed = crate::parse::parse_cached(raw, &mut parse_cache, &mut diagnostics);
-        let mut last = resolve_cached(parsed, false, &mut diagnostics, Some(&mut verified));
+        let (mut parse_cache, mut verified, mut last) = served(root);
 
         let edits: [(&str, &[(&str, &str)]); 3] = [
             // A passage only this topic cited goes, one moves elsewhere in
@@ -343,14 +362,7 @@ mod tests {
             }
             let before = dump(&last);
             let mut diagnostics = Diagnostics::default();
-            let edits = crate::parse::reparse_topics(
-                root,
-                std::slice::from_ref(&path),
-                &mut parse_cache,
-                &mut diagnostics,
-            )
-            .unwrap()
-            .unwrap();
+            let edits = reparse(root, &path, &mut parse_cache, &mut diagnostics);
             let (patched, patch) = patch(last, &edits, false, &mut diagnostics, &mut verified)
                 .unwrap_or_else(|_| panic!("{file} can be patched"));
             let (expected, expected_diagnostics) = resolved_from_scratch(root);
@@ -381,22 +393,11 @@ mod tests {
             ("bridge.md", "title:", "title: A"),
             ("budget.md", "had been spent in full", "had not been spent"),
         ] {
-            let mut parse_cache = ParseCache::default();
-            let mut verified = VerifyCache::default();
+            let (mut parse_cache, mut verified, last) = served(root);
             let mut diagnostics = Diagnostics::default();
-            let raw = crate::load::load(root).unwrap();
-            let parsed = crate::parse::parse_cached(raw, &mut parse_cache, &mut diagnostics);
-            let last = resolve_cached(parsed, false, &mut diagnostics, Some(&mut verified));
             let path = topics.join(file);
             edit(&path, from, to);
-            let edits = crate::parse::reparse_topics(
-                root,
-                std::slice::from_ref(&path),
-                &mut parse_cache,
-                &mut diagnostics,
-            )
-            .unwrap()
-            .unwrap();
+            let edits = reparse(root, &path, &mut parse_cache, &mut diagnostics);
             assert!(
                 patch(last, &edits, false, &mut diagnostics, &mut verified).is_err(),
                 "{file}"
