@@ -7,9 +7,10 @@
 //!
 //! - an edit to topic files the last build had reads and parses those
 //!   files alone, and patches the last dossier ([`resolve::patch`]): only
-//!   the edited topics are verified, and their backlinks moved. Nothing
-//!   walks the other topics, so the edit costs the same in a dossier of
-//!   ten or ten thousand topics;
+//!   the edited topics are verified, and their backlinks moved. The other
+//!   topics are neither parsed nor verified again; what is left for them is
+//!   a pass over the list (to gather warnings), so the edit costs about the
+//!   same in a dossier of ten or ten thousand topics;
 //! - anything else reads the root again; the [`ParseCache`] re-parses only
 //!   the files whose bytes changed, and resolve verifies again only the
 //!   topics that changed (unless a source did);

@@ -3,8 +3,15 @@
 
 use std::path::Path;
 
+/// A temporary folder holding a copy of `tests/fixtures/<name>`.
+pub(crate) fn copied_fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture(name, dir.path());
+    dir
+}
+
 /// Copies `tests/fixtures/<name>` into `to`.
-pub(crate) fn copy_fixture(name: &str, to: &Path) {
+fn copy_fixture(name: &str, to: &Path) {
     let from = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(name);
