@@ -17,6 +17,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Parser;
 
+// The allocator of the `dossier` binary, so the times are the build's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Command-line arguments.
 #[derive(Parser)]
 #[command(about = "Time derived-copy detection over many sources.")]

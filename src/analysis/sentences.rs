@@ -40,11 +40,8 @@ pub(crate) fn ranges(text: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !matches!(bytes[i], b'.' | b'!' | b'?') {
-            i += 1;
-            continue;
-        }
+    while let Some(found) = memchr::memchr3(b'.', b'!', b'?', &bytes[i..]) {
+        i += found;
         // Past closing quotes and brackets (straight or curly).
         let mut end = i + 1;
         loop {

@@ -15,35 +15,60 @@ use std::ops::Range;
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Byte ranges of the words of `text`, in order.
+///
+/// A word is a run of alphanumeric characters; an apostrophe, hyphen or
+/// period between a word and a letter or digit joins them ("don't",
+/// "U.S"), as does a comma between digits ("1,500"). ASCII bytes are
+/// classified without decoding a character: this runs over every sentence
+/// of every source.
 pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
-    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(text.len() / 6);
     let mut start: Option<usize> = None;
     let mut previous = ' ';
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let (c, len) = char_at(text, i);
         let before = std::mem::replace(&mut previous, c);
-        if c.is_alphanumeric() {
+        let alphanumeric = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
+        } else {
+            c.is_alphanumeric()
+        };
+        if alphanumeric {
             start.get_or_insert(i);
+            i += len;
             continue;
         }
-        let next = chars.peek().map_or(' ', |&(_, n)| n);
+        let next = || char_at(text, i + len).0;
         let joins = start.is_some()
             && match c {
-                '\'' | '’' | '-' | '.' => next.is_alphanumeric(),
-                ',' => before.is_ascii_digit() && next.is_ascii_digit(),
+                '\'' | '’' | '-' | '.' => next().is_alphanumeric(),
+                ',' => before.is_ascii_digit() && next().is_ascii_digit(),
                 _ => false,
             };
-        if joins {
-            continue;
-        }
-        if let Some(s) = start.take() {
+        if !joins && let Some(s) = start.take() {
             out.push(s..i);
         }
+        i += len;
     }
     if let Some(s) = start {
         out.push(s..text.len());
     }
     out
+}
+
+/// The character at byte `i` of `text` (a character boundary) and its
+/// length; a space past the end.
+fn char_at(text: &str, i: usize) -> (char, usize) {
+    match text.as_bytes().get(i) {
+        None => (' ', 1),
+        Some(&b) if b.is_ascii() => (char::from(b), 1),
+        Some(_) => text[i..]
+            .chars()
+            .next()
+            .map_or((' ', 1), |c| (c, c.len_utf8())),
+    }
 }
 
 /// The key a word is compared by in diffs and alias matching.

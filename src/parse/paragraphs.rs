@@ -17,6 +17,10 @@
 //! Each paragraph remembers where its pieces lie in the raw bytes, so a
 //! quoted passage can be reported as a byte range of the original file.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// One paragraph of a source text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Paragraph {
@@ -137,20 +141,32 @@ fn inline_items(line: &str) -> Vec<(usize, usize)> {
 /// One pass over the line for each marker: looking for the next bullet
 /// from each item on read the rest of the line again per item, quadratic
 /// on a long line of them.
+///
+/// The searchers are built once: setting one up for every line of every
+/// source cost more than the search.
 fn inline_markers(line: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    let mut dashes = line.match_indices(" - ").peekable();
-    let mut dots = line.match_indices(" • ").peekable();
+    static DASH: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" - "));
+    static DOT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(" • "));
+    let bytes = line.as_bytes();
+    let mut dashes = DASH
+        .find_iter(bytes)
+        .map(|at| (at, DASH.needle().len()))
+        .peekable();
+    let mut dots = DOT
+        .find_iter(bytes)
+        .map(|at| (at, DOT.needle().len()))
+        .peekable();
     std::iter::from_fn(move || {
         let dash_first = match (dashes.peek(), dots.peek()) {
             (Some(dash), Some(dot)) => dash.0 < dot.0,
             (dash, _) => dash.is_some(),
         };
-        let (at, marker) = if dash_first {
+        let (at, len) = if dash_first {
             dashes.next()
         } else {
             dots.next()
         }?;
-        Some((at, at + marker.len()))
+        Some((at, at + len))
     })
 }
 
