@@ -158,11 +158,12 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     // same order).
     let mut compared = analysis::AnalysisCache::default();
     let sources = parsed.sources.clone();
-    let (dossier, ()) = rayon::join(
+    let (mut dossier, ()) = rayon::join(
         || resolve::resolve(parsed, options.drafts, &mut diagnostics),
         || compared.compare(&sources.iter().collect::<Vec<_>>()),
     );
     drop(sources);
+    dossier.release_file_texts();
     if diagnostics.error_count() > 0 {
         return Ok(Report {
             diagnostics,

@@ -46,9 +46,6 @@ pub(crate) struct Document {
     pub headings: Vec<Heading>,
     /// Whether a code block was highlighted (the page needs `syntax.css`).
     pub has_code: bool,
-    /// The body's words without markup, for the search index: its text,
-    /// headings and code, but not the citation numbers.
-    pub text: String,
 }
 
 /// A section heading and its anchor.
@@ -101,6 +98,10 @@ pub(crate) struct Citation {
     pub pieces: Vec<String>,
     /// Byte range of the item (`@id "…"`) in the file.
     pub span: Range<usize>,
+    /// Line and column (from 1, in characters) where `span` starts: what
+    /// `dossier.json` reports, kept so that a build need not keep the
+    /// file's text.
+    pub line_column: (usize, usize),
     /// Index of its note.
     pub note: usize,
     /// Its anchor id (`cite-3-b`).
@@ -175,9 +176,9 @@ pub(crate) fn render(
         diagnostics,
     };
     let events = builder.transform(body_events, true);
-    push_text(&events, &mut builder.document.text);
-    // Every topic's body is kept until its page is rendered: a string
-    // grown by doubling would hold up to twice its length for that time.
+    // Every topic's body is kept until its page is rendered and its words
+    // are indexed: a string grown by doubling would hold up to twice its
+    // length for that time.
     let html = &mut builder.document.html;
     html.reserve(source.len() + source.len() / 4);
     html::push_html(html, events.into_iter());
@@ -301,10 +302,6 @@ impl<'d> Builder<'d> {
                         }
                     }
                     self.document.has_code = true;
-                    // The highlighted block reaches the page as HTML; its
-                    // words still belong in the searchable text.
-                    self.document.text.push_str(&code);
-                    self.document.text.push(' ');
                     out.push(Event::Html(
                         self.highlighter.highlight(&code, &language).into(),
                     ));
@@ -397,11 +394,13 @@ impl<'d> Builder<'d> {
                 words: item.words.clone(),
                 first: citation_index,
             });
+            let span = start + 1 + item.span.start..start + 1 + item.span.end;
             self.document.citations.push(Citation {
                 source: item.id,
                 words: item.words,
                 pieces,
-                span: start + 1 + item.span.start..start + 1 + item.span.end,
+                line_column: crate::diagnostics::line_column(self.text, span.start),
+                span,
                 note,
                 anchor: site.clone(),
             });
@@ -588,24 +587,6 @@ fn parse_span(url: &str, prefix: &str) -> Range<usize> {
     let rest = url.strip_prefix(prefix).unwrap_or_default();
     let (a, b) = rest.split_once(':').unwrap_or(("0", "0"));
     a.parse().unwrap_or(0)..b.parse().unwrap_or(0)
-}
-
-/// Appends the words of `events` to `text`, a space wherever a block or a
-/// line ends so that words of neighbouring blocks stay apart.
-fn push_text(events: &[Event<'_>], text: &mut String) {
-    let len = |e: &Event<'_>| match e {
-        Event::Text(t) | Event::Code(t) => t.len(),
-        Event::SoftBreak | Event::HardBreak | Event::End(_) => 1,
-        _ => 0,
-    };
-    text.reserve_exact(events.iter().map(len).sum());
-    for e in events {
-        match e {
-            Event::Text(t) | Event::Code(t) => text.push_str(t),
-            Event::SoftBreak | Event::HardBreak | Event::End(_) => text.push(' '),
-            _ => {}
-        }
-    }
 }
 
 fn plain_text(events: &[Event<'_>]) -> String {

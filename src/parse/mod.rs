@@ -59,7 +59,10 @@ pub(crate) struct Topic {
     pub slug: String,
     /// Path relative to the root.
     pub path: String,
-    /// The file's text, for locating resolve's errors.
+    /// The file's text, for locating resolve's errors. A build empties it
+    /// once the dossier is resolved ([`Dossier::release_file_texts`]).
+    ///
+    /// [`Dossier::release_file_texts`]: crate::resolve::Dossier::release_file_texts
     pub text: Arc<str>,
     /// Front matter.
     pub meta: TopicMeta,

@@ -9,7 +9,6 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::views::Links;
-use crate::diagnostics::line_column;
 use crate::resolve::{Dossier, NoteTarget};
 
 #[derive(Serialize)]
@@ -102,7 +101,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
                         }
                         _ => None,
                     };
-                    let (line, column) = line_column(&t.topic.text, c.span.start);
+                    let (line, column) = c.line_column;
                     CitationExport {
                         note: c.note + 1,
                         anchor: &c.anchor,

@@ -66,6 +66,10 @@ use crate::resolve::Dossier;
 const SHARD_BUDGET: usize = 32 * 1024;
 /// Target size of one chunk of documents, in bytes of JSON.
 const CHUNK_BUDGET: usize = 8 * 1024;
+/// Runs of documents chunked in parallel (see [`chunks`]), and the fewest
+/// documents in a run, so a small site keeps its few full chunks.
+const CHUNK_GROUPS: usize = 64;
+const CHUNK_GROUP_MIN: usize = 1024;
 /// Shard keys stop growing here; a longer key would not split a shard whose
 /// size comes from one frequent word.
 const MAX_KEY_CHARS: usize = 6;
@@ -124,7 +128,29 @@ pub(crate) struct Doc<'a> {
     /// The text the snippet is cut from.
     pub text: Cow<'a, str>,
     /// What is indexed: (boost, text).
-    pub fields: Vec<(f32, Cow<'a, str>)>,
+    pub fields: Vec<(f32, Field<'a>)>,
+}
+
+/// One indexed text of a document.
+#[derive(Debug)]
+pub(crate) enum Field<'a> {
+    Text(Cow<'a, str>),
+    /// HTML made by our own renderer, indexed by the words it shows: a
+    /// topic's body is indexed from the HTML its page shows rather than
+    /// from a plain copy of its text kept for the purpose.
+    Html(&'a str),
+}
+
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(text: &'a str) -> Self {
+        Field::Text(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for Field<'_> {
+    fn from(text: String) -> Self {
+        Field::Text(Cow::Owned(text))
+    }
 }
 
 /// Whether `word` (lower case) is one of [`ENGLISH_STOP_WORDS`]; compiled
@@ -257,6 +283,32 @@ impl Analyzer {
         }
     }
 
+    /// [`each_word`](Self::each_word) over the text that HTML from our
+    /// own renderer shows: tags, comments and the contents of `script` and
+    /// `style` are skipped, as are citation superscripts (their numbers are
+    /// not words of the page). Entities separate words: the renderers
+    /// write them only for markup characters (`&amp;`, `&lt;`, `&quot;`…),
+    /// none of which is part of a word.
+    pub(crate) fn each_html_word<'t>(&self, html: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
+        let bytes = html.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
+                self.each_word(&html[at..], &mut f);
+                break;
+            };
+            let mark = at + found;
+            self.each_word(&html[at..mark], &mut f);
+            let rest = &html[mark..];
+            let skip = if bytes[mark] == b'&' {
+                entity_length(rest)
+            } else {
+                tag_length(rest)
+            };
+            at = mark + skip;
+        }
+    }
+
     /// Hands one word to `f`, lower-cased, unless it is too short or a stop
     /// word.
     fn emit<'t>(&self, raw: &'t str, lower_ascii: bool, f: &mut impl FnMut(Cow<'t, str>)) {
@@ -291,6 +343,40 @@ impl Analyzer {
     }
 }
 
+/// Bytes from `<` to the end of what it opens that show no text: the tag,
+/// a comment, a citation superscript, or a `script` or `style` element; the
+/// rest of the HTML when it is never closed.
+fn tag_length(rest: &str) -> usize {
+    let until = |end: &str| {
+        memchr::memmem::find(rest.as_bytes(), end.as_bytes()).map_or(rest.len(), |i| i + end.len())
+    };
+    if rest.starts_with("<!--") {
+        until("-->")
+    } else if rest.starts_with("<sup class=\"cite\"") {
+        until("</sup>")
+    } else if rest.starts_with("<script") {
+        until("</script>")
+    } else if rest.starts_with("<style") {
+        until("</style>")
+    } else {
+        until(">")
+    }
+}
+
+/// Bytes of the entity at the start of `rest` (`&amp;`, `&#39;`), or 1 for
+/// an `&` that starts none.
+fn entity_length(rest: &str) -> usize {
+    let name = rest.as_bytes().iter().skip(1).take(10);
+    let end = name
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'#')
+        .count();
+    if rest.as_bytes().get(end + 1) == Some(&b';') && end > 0 {
+        end + 2
+    } else {
+        1
+    }
+}
+
 /// The documents of a dossier, in a fixed order: topics, then each source
 /// followed by its paragraphs and its passages.
 pub(crate) fn documents(d: &Dossier) -> Vec<Doc<'_>> {
@@ -308,10 +394,10 @@ pub(crate) fn documents(d: &Dossier) -> Vec<Doc<'_>> {
                 context: Cow::Borrowed("Topic"),
                 text: Cow::Borrowed(&meta.summary),
                 fields: vec![
-                    (4.0, Cow::Borrowed(&meta.title)),
-                    (2.0, Cow::Borrowed(&meta.summary)),
-                    (2.0, Cow::Owned(labels.join(" "))),
-                    (1.0, Cow::Borrowed(&t.topic.doc.text)),
+                    (4.0, meta.title.as_str().into()),
+                    (2.0, meta.summary.as_str().into()),
+                    (2.0, labels.join(" ").into()),
+                    (1.0, Field::Html(&t.topic.doc.html)),
                 ],
             }
         })
@@ -352,13 +438,10 @@ fn source_documents<'a>(
             Cow::Owned(note.clone())
         },
         fields: vec![
-            (4.0, Cow::Borrowed(&meta.title)),
-            (2.0, Cow::Borrowed(&meta.publisher)),
-            (
-                2.0,
-                Cow::Borrowed(meta.author.as_deref().unwrap_or_default()),
-            ),
-            (1.0, Cow::Owned(note)),
+            (4.0, meta.title.as_str().into()),
+            (2.0, meta.publisher.as_str().into()),
+            (2.0, meta.author.as_deref().unwrap_or_default().into()),
+            (1.0, note.into()),
         ],
     });
     for (n, p) in s.source.paragraphs.iter().enumerate() {
@@ -368,7 +451,7 @@ fn source_documents<'a>(
             kind: Kind::Paragraph,
             context: Cow::Owned(format!("Paragraph {}", n + 1)),
             text: Cow::Borrowed(&p.text),
-            fields: vec![(1.0, Cow::Borrowed(&p.text))],
+            fields: vec![(1.0, p.text.as_str().into())],
         });
     }
     let mut passages: Vec<_> = s.passages.iter().collect();
@@ -386,7 +469,7 @@ fn source_documents<'a>(
             kind: Kind::Passage,
             context: Cow::Owned(format!("Quoted in {}", citing.join(", "))),
             text: Cow::Borrowed(&p.words),
-            fields: vec![(1.0, Cow::Borrowed(&p.words))],
+            fields: vec![(1.0, p.words.as_str().into())],
         });
     }
 }
@@ -477,11 +560,15 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
         .map(|doc| {
             let mut tf: Map<Cow<'_, str>, f32> = Map::default();
             let mut length = 0.0;
-            for (boost, text) in &doc.fields {
-                analyzer.each_word(text, |word| {
+            for (boost, field) in &doc.fields {
+                let mut count = |word| {
                     *tf.entry(word).or_default() += boost;
                     length += boost;
-                });
+                };
+                match field {
+                    Field::Text(text) => analyzer.each_word(text, &mut count),
+                    Field::Html(html) => analyzer.each_html_word(html, &mut count),
+                }
             }
             let numbered = tf
                 .into_iter()
@@ -699,7 +786,7 @@ struct Meta<'a> {
     stop_words: &'a [&'a str],
     documents: usize,
     /// `(key, file)`, keys sorted.
-    shards: Vec<(&'a str, String)>,
+    shards: Vec<(String, String)>,
     /// `(first document, file)`, by document.
     chunks: Vec<(u32, String)>,
     /// Size of every shard and chunk together, in bytes.
@@ -738,13 +825,21 @@ pub(crate) fn outputs(d: &Dossier, put: &(dyn Fn(Output) + Sync)) {
         .map(|shard| emit(named("w", shard_json(shard))))
         .collect();
     for (shard, (name, size)) in shards.iter().zip(shard_files) {
-        meta.shards.push((&shard.key, name));
+        meta.shards.push((shard.key.clone(), name));
         meta.bytes += size;
     }
-    let chunk_files: Vec<(u32, (String, usize))> = chunks(&docs, CHUNK_BUDGET)
-        .into_par_iter()
-        .map(|(first, chunk)| (first, emit(named("d", chunk))))
-        .collect();
+    drop(shards);
+    drop(index);
+    let chunk_files = Mutex::new(Vec::new());
+    chunks(&docs, CHUNK_BUDGET, &|first, chunk| {
+        let file = emit(named("d", chunk));
+        chunk_files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((first, file));
+    });
+    let mut chunk_files = chunk_files.into_inner().unwrap_or_else(|p| p.into_inner());
+    chunk_files.sort_unstable_by_key(|&(first, _)| first);
     for (first, (name, size)) in chunk_files {
         meta.chunks.push((first, name));
         meta.bytes += size;
@@ -768,42 +863,38 @@ fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
     (format!("{prefix}-{hex}.json"), bytes)
 }
 
-/// Documents as JSON arrays, grouped in chunks of about `budget` bytes.
-fn chunks(docs: &[Doc<'_>], budget: usize) -> Vec<(u32, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut first = 0;
-    let mut rows: Vec<Vec<u8>> = Vec::new();
-    let mut size = 0;
-    let all: Vec<Vec<u8>> = docs
-        .par_iter()
-        .map(|doc| json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text)))
-        .collect();
-    for (i, row) in all.into_iter().enumerate() {
-        if size + row.len() > budget && !rows.is_empty() {
-            out.push((first, join_rows(&rows)));
-            rows.clear();
-            size = 0;
-            first = i as u32;
+/// Documents as JSON arrays, grouped in chunks of about `budget` bytes,
+/// each handed to `put` with its first document as it is made.
+///
+/// The documents are cut into [`CHUNK_GROUPS`] runs, chunked in parallel,
+/// so the rows of a large index are never all held at once (at 10,000
+/// topics they are 30 MB). A run's last chunk may be short; the script
+/// only needs the chunks in document order, which the first documents
+/// give.
+fn chunks(docs: &[Doc<'_>], budget: usize, put: &(dyn Fn(u32, Vec<u8>) + Sync)) {
+    let run = docs.len().div_ceil(CHUNK_GROUPS).max(CHUNK_GROUP_MIN);
+    docs.par_chunks(run).enumerate().for_each(|(group, docs)| {
+        let base = group * run;
+        let mut first = base;
+        let mut chunk = vec![b'['];
+        for (i, doc) in docs.iter().enumerate() {
+            let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
+            // With this row, its comma and the closing bracket.
+            if chunk.len() + row.len() + 2 > budget && chunk.len() > 1 {
+                chunk.push(b']');
+                put(first as u32, std::mem::replace(&mut chunk, vec![b'[']));
+                first = base + i;
+            }
+            if chunk.len() > 1 {
+                chunk.push(b',');
+            }
+            chunk.extend_from_slice(&row);
         }
-        size += row.len() + 1;
-        rows.push(row);
-    }
-    if !rows.is_empty() {
-        out.push((first, join_rows(&rows)));
-    }
-    out
-}
-
-fn join_rows(rows: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = vec![b'['];
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+        if chunk.len() > 1 {
+            chunk.push(b']');
+            put(first as u32, chunk);
         }
-        out.extend_from_slice(row);
-    }
-    out.push(b']');
-    out
+    });
 }
 
 fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -824,7 +915,7 @@ mod tests {
             kind,
             context: Cow::Borrowed(""),
             text: Cow::Borrowed(text),
-            fields: vec![(1.0, Cow::Borrowed(text))],
+            fields: vec![(1.0, text.into())],
         }
     }
 
@@ -875,6 +966,36 @@ mod tests {
             .count();
         assert_eq!(kept, 0);
         assert_eq!(en.words("and then THE treaty"), ["then", "treaty"]);
+    }
+
+    #[test]
+    fn a_topic_body_is_indexed_by_the_words_its_html_shows() {
+        let markdown = "## Arms & *control*\n\n\
+            Putin and Biden agreed.[@moscow-times \"extend New START\"] \
+            See <!-- hidden > note --> [the text](https://example.org/?a=1&b=2).\n\n\
+            ```rust\nlet treaty = \"five years\";\n```\n";
+        let text: std::sync::Arc<str> = markdown.into();
+        let highlighter = crate::parse::highlight::Highlighter::default();
+        let file = crate::parse::markdown::MarkdownFile {
+            path: "t.md",
+            text: &text,
+            highlighter: &highlighter,
+        };
+        let doc = crate::parse::markdown::render(&file, 0..text.len(), &mut Vec::new());
+        assert!(doc.html.contains("<sup class=\"cite\">"), "{}", doc.html);
+        assert!(doc.html.contains("&quot;"), "{}", doc.html);
+        let en = Analyzer::for_language("en");
+        let mut words = Vec::new();
+        en.each_html_word(&doc.html, |w| words.push(w.into_owned()));
+        // No citation number, URL, attribute, comment or entity name; the
+        // highlighted code's words are there.
+        assert_eq!(
+            words,
+            [
+                "arms", "control", "putin", "biden", "agreed", "see", "text", "let", "treaty",
+                "five", "years"
+            ]
+        );
     }
 
     #[test]
@@ -1004,21 +1125,36 @@ mod tests {
 
     #[test]
     fn chunks_split_by_size_and_keep_order() {
-        let docs: Vec<Doc<'_>> = (0..50)
-            .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
-            .collect();
-        let all = chunks(&docs, 400);
-        assert!(all.len() > 3);
-        assert_eq!(all[0].0, 0);
-        let rows: usize = all
-            .iter()
-            .map(|(_, c)| {
-                serde_json::from_slice::<Vec<serde_json::Value>>(c)
-                    .unwrap()
-                    .len()
-            })
-            .sum();
-        assert_eq!(rows, 50);
-        assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+        // One run of documents, and several chunked in parallel.
+        for count in [50, 5 * CHUNK_GROUP_MIN] {
+            let docs: Vec<Doc<'_>> = (0..count)
+                .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
+                .collect();
+            let all = Mutex::new(Vec::new());
+            chunks(&docs, 400, &|first, chunk| {
+                all.lock().unwrap().push((first, chunk))
+            });
+            let mut all = all.into_inner().unwrap();
+            all.sort_by_key(|&(first, _)| first);
+            assert!(
+                all.len() > count / 10,
+                "{count} documents: {} chunks",
+                all.len()
+            );
+            assert!(
+                all.iter().all(|(_, c)| c.len() <= 400),
+                "a chunk over budget"
+            );
+            // Each chunk starts where the one before it ended, and the last
+            // ends with the last document.
+            let mut next = 0;
+            for (first, chunk) in &all {
+                assert_eq!(*first, next);
+                let rows: Vec<serde_json::Value> = serde_json::from_slice(chunk).unwrap();
+                assert_eq!(rows[0][0], format!("topics/{first}/"));
+                next += rows.len() as u32;
+            }
+            assert_eq!(next as usize, count);
+        }
     }
 }
