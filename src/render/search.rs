@@ -52,8 +52,8 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 use rayon::prelude::*;
 use rust_stemmers::{Algorithm, Stemmer};
@@ -196,6 +196,36 @@ fn is_english_stop_word(word: &str) -> bool {
         )
 }
 
+/// How [`Analyzer::each_word`] sees a byte.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Separator,
+    /// A lower-case ASCII letter or a digit.
+    Lower,
+    Upper,
+    /// Part of a character outside ASCII, which must be decoded.
+    NonAscii,
+}
+
+static ASCII_CLASS: [Class; 256] = {
+    let mut table = [Class::Separator; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if byte >= 0x80 {
+            Class::NonAscii
+        } else if byte.is_ascii_lowercase() || byte.is_ascii_digit() {
+            Class::Lower
+        } else if byte.is_ascii_uppercase() {
+            Class::Upper
+        } else {
+            Class::Separator
+        };
+        b += 1;
+    }
+    table
+};
+
 /// Splits text into indexed words and finds their stems.
 pub(crate) struct Analyzer {
     stemmer: Option<Stemmer>,
@@ -250,36 +280,47 @@ impl Analyzer {
     /// a word already in lower case is lent, not copied.
     ///
     /// Words are runs of alphanumeric characters. ASCII bytes, nearly all
-    /// of most texts, are classified without decoding characters; this is
-    /// the inner loop of the index, over every word of every document.
+    /// of most texts, are classified by a table without decoding
+    /// characters; this is the inner loop of the index, over every word of
+    /// every document.
     pub(crate) fn each_word<'t>(&self, text: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
         let bytes = text.as_bytes();
-        let mut start: Option<usize> = None;
-        let mut lower_ascii = true;
+        let n = bytes.len();
+        let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let (alphanumeric, len) = if b.is_ascii() {
-                (b.is_ascii_alphanumeric(), 1)
-            } else {
-                match text[i..].chars().next() {
-                    Some(c) => (c.is_alphanumeric(), c.len_utf8()),
-                    None => break,
+        while i < n {
+            match ASCII_CLASS[usize::from(bytes[i])] {
+                Class::Separator => {
+                    i += 1;
+                    continue;
                 }
-            };
-            if alphanumeric {
-                if start.is_none() {
-                    start = Some(i);
-                    lower_ascii = true;
+                Class::NonAscii if !char_at(i).is_alphanumeric() => {
+                    i += char_at(i).len_utf8();
+                    continue;
                 }
-                lower_ascii &= b.is_ascii_lowercase() || b.is_ascii_digit();
-            } else if let Some(s) = start.take() {
-                self.emit(&text[s..i], lower_ascii, &mut f);
+                _ => {}
             }
-            i += len;
-        }
-        if let Some(s) = start {
-            self.emit(&text[s..], lower_ascii, &mut f);
+            let start = i;
+            let (mut ascii, mut upper) = (true, false);
+            while i < n {
+                match ASCII_CLASS[usize::from(bytes[i])] {
+                    Class::Lower => i += 1,
+                    Class::Upper => {
+                        upper = true;
+                        i += 1;
+                    }
+                    Class::Separator => break,
+                    Class::NonAscii => {
+                        let c = char_at(i);
+                        if !c.is_alphanumeric() {
+                            break;
+                        }
+                        ascii = false;
+                        i += c.len_utf8();
+                    }
+                }
+            }
+            self.emit(&text[start..i], ascii, upper, &mut f);
         }
     }
 
@@ -311,8 +352,8 @@ impl Analyzer {
 
     /// Hands one word to `f`, lower-cased, unless it is too short or a stop
     /// word.
-    fn emit<'t>(&self, raw: &'t str, lower_ascii: bool, f: &mut impl FnMut(Cow<'t, str>)) {
-        let long_enough = if raw.is_ascii() {
+    fn emit<'t>(&self, raw: &'t str, ascii: bool, upper: bool, f: &mut impl FnMut(Cow<'t, str>)) {
+        let long_enough = if ascii {
             raw.len() >= MIN_WORD_CHARS
         } else {
             raw.chars().nth(MIN_WORD_CHARS - 1).is_some()
@@ -320,10 +361,12 @@ impl Analyzer {
         if !long_enough {
             return;
         }
-        let word = if lower_ascii {
+        let word = if ascii && !upper {
             Cow::Borrowed(raw)
-        } else if raw.is_ascii() {
+        } else if ascii {
             Cow::Owned(raw.to_ascii_lowercase())
+        } else if !upper && raw.chars().all(|c| c.to_lowercase().eq([c])) {
+            Cow::Borrowed(raw)
         } else {
             // Whole-string lower-casing knows a word-final sigma.
             Cow::Owned(raw.to_lowercase())
@@ -347,19 +390,25 @@ impl Analyzer {
 /// a comment, a citation superscript, or a `script` or `style` element; the
 /// rest of the HTML when it is never closed.
 fn tag_length(rest: &str) -> usize {
-    let until = |end: &str| {
-        memchr::memmem::find(rest.as_bytes(), end.as_bytes()).map_or(rest.len(), |i| i + end.len())
+    use memchr::memmem::Finder;
+    // Built once: a searcher set up per tag would cost more than the search.
+    static ENDS: LazyLock<[Finder<'static>; 4]> =
+        LazyLock::new(|| ["-->", "</sup>", "</script>", "</style>"].map(Finder::new));
+    let bytes = rest.as_bytes();
+    let until = |end: &Finder<'_>| {
+        end.find(bytes)
+            .map_or(bytes.len(), |i| i + end.needle().len())
     };
     if rest.starts_with("<!--") {
-        until("-->")
+        until(&ENDS[0])
     } else if rest.starts_with("<sup class=\"cite\"") {
-        until("</sup>")
+        until(&ENDS[1])
     } else if rest.starts_with("<script") {
-        until("</script>")
+        until(&ENDS[2])
     } else if rest.starts_with("<style") {
-        until("</style>")
+        until(&ENDS[3])
     } else {
-        until(">")
+        memchr::memchr(b'>', bytes).map_or(bytes.len(), |i| i + 1)
     }
 }
 
@@ -552,29 +601,23 @@ pub(crate) type Index = BTreeMap<String, Entry>;
 pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
-    // Term frequencies of each document, in parallel, each word numbered
-    // as it is met; a document keeps only (number, frequency) pairs.
+    // Term frequencies of each document, in parallel runs of documents.
+    // A run numbers its words itself, so a word costs one lookup in the
+    // run's table however many documents hold it; only the run's distinct
+    // words are then numbered for the whole index.
     let vocabulary = Vocabulary::new();
+    let run = docs.len().div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
     let terms: Vec<(Vec<(u32, f32)>, f32)> = docs
-        .par_iter()
-        .map(|doc| {
-            let mut tf: Map<Cow<'_, str>, f32> = Map::default();
-            let mut length = 0.0;
-            for (boost, field) in &doc.fields {
-                let mut count = |word| {
-                    *tf.entry(word).or_default() += boost;
-                    length += boost;
-                };
-                match field {
-                    Field::Text(text) => analyzer.each_word(text, &mut count),
-                    Field::Html(html) => analyzer.each_html_word(html, &mut count),
+        .par_chunks(run)
+        .flat_map_iter(|docs| {
+            let (words, mut terms) = count_terms(docs, analyzer);
+            let numbers: Vec<u32> = words.iter().map(|w| vocabulary.number(w)).collect();
+            for (list, _) in &mut terms {
+                for (number, _) in list.iter_mut() {
+                    *number = numbers[*number as usize];
                 }
             }
-            let numbered = tf
-                .into_iter()
-                .map(|(word, f)| (vocabulary.number(&word), f))
-                .collect();
-            (numbered, length)
+            terms
         })
         .collect();
     // Lengths are compared within a kind: a topic note is long next to a
@@ -623,6 +666,58 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
 }
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Documents whose terms one task counts, and the fewest it counts.
+const TERM_RUNS: usize = 32;
+const TERM_RUN_MIN: usize = 256;
+
+/// Each document's words with their boosted frequencies, and its length,
+/// the words numbered from 0 within `docs`; with the words by number.
+#[allow(clippy::type_complexity)]
+fn count_terms<'t>(
+    docs: &'t [Doc<'_>],
+    analyzer: &Analyzer,
+) -> (Vec<Cow<'t, str>>, Vec<(Vec<(u32, f32)>, f32)>) {
+    let mut numbers: Map<Cow<'t, str>, u32> = Map::default();
+    // Per word number: the last document that met it (plus one) and
+    // where its entry stands in that document's list.
+    let mut met: Vec<(u32, u32)> = Vec::new();
+    let terms = docs
+        .iter()
+        .zip(1..)
+        .map(|(doc, stamp)| {
+            let mut list: Vec<(u32, f32)> = Vec::new();
+            let mut length = 0.0;
+            for (boost, field) in &doc.fields {
+                let mut count = |word: Cow<'t, str>| {
+                    let next = met.len() as u32;
+                    let number = *numbers.entry(word).or_insert(next);
+                    if number == next {
+                        met.push((0, 0));
+                    }
+                    let (last, at) = &mut met[number as usize];
+                    if *last != stamp {
+                        *last = stamp;
+                        *at = list.len() as u32;
+                        list.push((number, 0.0));
+                    }
+                    list[*at as usize].1 += boost;
+                    length += boost;
+                };
+                match field {
+                    Field::Text(text) => analyzer.each_word(text, &mut count),
+                    Field::Html(html) => analyzer.each_html_word(html, &mut count),
+                }
+            }
+            (list, length)
+        })
+        .collect();
+    let mut words = vec![Cow::Borrowed(""); numbers.len()];
+    for (word, number) in numbers {
+        words[number as usize] = word;
+    }
+    (words, terms)
+}
 
 /// Numbers words from many threads at once: a map in shards, each behind
 /// its own lock, so two threads rarely wait for each other.
@@ -996,6 +1091,33 @@ mod tests {
                 "five", "years"
             ]
         );
+    }
+
+    #[test]
+    fn words_match_a_plain_split_on_any_text() {
+        // The definition, spelled out: alphanumeric runs, lower-cased as
+        // whole strings, two characters or more, stop words dropped.
+        let en = Analyzer::for_language("en");
+        let reference = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= MIN_WORD_CHARS)
+                .map(str::to_lowercase)
+                .filter(|w| !is_english_stop_word(w))
+                .collect()
+        };
+        let texts = [
+            "ΟΔΥΣΣΕΥΣ and Σίσυφος—“quoted” words’ end",
+            "Navalny’s return: Навальный вернулся. The END",
+            "ǅemal ǆ Ⅻ x9 A1b2 3,500 e.g. U.S. naïve CAFÉ café",
+            "  leading, trailing  ",
+            "a",
+            "日本語のテキスト and mixed中文words",
+        ];
+        for text in texts {
+            let mut got = Vec::new();
+            en.each_word(text, |w| got.push(w.into_owned()));
+            assert_eq!(got, reference(text), "{text}");
+        }
     }
 
     #[test]
