@@ -146,19 +146,18 @@ pub(crate) struct QuoteMatch {
     pub ranges: Vec<Range<usize>>,
 }
 
-impl QuoteMatch {
-    fn key(&self) -> (usize, Vec<(usize, usize)>) {
-        (
-            self.paragraph,
-            self.ranges.iter().map(|r| (r.start, r.end)).collect(),
-        )
-    }
-}
-
-/// Text order: by paragraph, then by position.
+/// Text order: by paragraph, then by position (the ranges compared in
+/// turn, each by start, then end). Passages are sorted by it on every
+/// source page, so nothing is allocated to compare.
 impl Ord for QuoteMatch {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
+        self.paragraph.cmp(&other.paragraph).then_with(|| {
+            let key = |r: &Range<usize>| (r.start, r.end);
+            self.ranges
+                .iter()
+                .map(key)
+                .cmp(other.ranges.iter().map(key))
+        })
     }
 }
 
@@ -429,6 +428,32 @@ fn comparable_words(text: &str) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::parse::paragraphs::split;
+
+    #[test]
+    fn matches_sort_in_text_order() {
+        let m = |paragraph: usize, ranges: &[(usize, usize)]| QuoteMatch {
+            paragraph,
+            ranges: ranges.iter().map(|&(a, b)| a..b).collect(),
+        };
+        let mut all = vec![
+            m(2, &[(0, 5)]),
+            m(1, &[(4, 9), (20, 30)]),
+            m(1, &[(4, 9)]),
+            m(1, &[(4, 8), (40, 50)]),
+            m(0, &[(90, 99)]),
+        ];
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                m(0, &[(90, 99)]),
+                m(1, &[(4, 8), (40, 50)]),
+                m(1, &[(4, 9)]),
+                m(1, &[(4, 9), (20, 30)]),
+                m(2, &[(0, 5)]),
+            ]
+        );
+    }
 
     #[test]
     fn has_words_is_whether_there_are_pieces() {

@@ -50,7 +50,7 @@
 //!    which the script reads from the page.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex};
@@ -593,8 +593,8 @@ pub(crate) struct Entry {
     pub postings: Vec<(u32, u32)>,
 }
 
-/// The inverted index: every word, sorted.
-pub(crate) type Index = BTreeMap<String, Entry>;
+/// The inverted index: every word, sorted, each once.
+pub(crate) type Index = Vec<(String, Entry)>;
 
 /// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
 /// `round(10 × score)`, at least 1.
@@ -657,12 +657,15 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     }
     drop(terms);
     let stems: Vec<String> = vocabulary.par_iter().map(|w| analyzer.stem(w)).collect();
-    vocabulary
+    let mut index: Index = vocabulary
         .into_iter()
         .zip(stems)
         .zip(postings)
         .map(|((word, stem), postings)| (word, Entry { stem, postings }))
-        .collect()
+        .collect();
+    // The words are distinct: an unstable sort orders them all the same.
+    index.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    index
 }
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -808,24 +811,23 @@ fn split<'a>(key: String, words: Vec<Measured<'a>>, budget: usize, out: &mut Vec
         out.push(Shard { key, words });
         return;
     }
-    let mut here = Vec::new();
-    let mut deeper: BTreeMap<String, Vec<Measured<'a>>> = BTreeMap::new();
-    for w in words {
-        if w.word.chars().count() == depth {
-            here.push((w.word, w.entry));
-        } else {
-            let prefix: String = w.word.chars().take(depth + 1).collect();
-            deeper.entry(prefix).or_default().push(w);
-        }
-    }
-    if !here.is_empty() {
+    // The words are sorted, so the word equal to the key comes first, and
+    // the words of each longer prefix follow one another.
+    let mut words = words.into_iter().peekable();
+    if let Some(w) = words.next_if(|w| w.word.chars().count() == depth) {
         out.push(Shard {
             key: key.clone(),
-            words: here,
+            words: vec![(w.word, w.entry)],
         });
     }
-    for (prefix, words) in deeper {
-        split(prefix, words, budget, out);
+    let prefix = |word: &str| -> String { word.chars().take(depth + 1).collect() };
+    while let Some(first) = words.next() {
+        let key = prefix(first.word);
+        let mut group = vec![first];
+        while let Some(w) = words.next_if(|w| w.word.starts_with(key.as_str())) {
+            group.push(w);
+        }
+        split(key, group, budget, out);
     }
 }
 
@@ -851,7 +853,9 @@ enum StemRef<'a> {
 }
 
 fn shard_json(shard: &Shard<'_>) -> Vec<u8> {
-    let words: BTreeMap<&str, (StemRef<'_>, Vec<u32>)> = shard
+    // The shard's words are in order: written as a map, they are the
+    // object's keys, sorted.
+    let words: Vec<(&str, (StemRef<'_>, Vec<u32>))> = shard
         .words
         .iter()
         .map(|(word, entry)| {
@@ -869,7 +873,16 @@ fn shard_json(shard: &Shard<'_>) -> Vec<u8> {
             (*word, (stem, postings))
         })
         .collect();
-    json(&words)
+    json(&InOrder(&words))
+}
+
+/// Pairs already in key order, serialised as a map.
+struct InOrder<'a, K, V>(&'a [(K, V)]);
+
+impl<K: Serialize, V: Serialize> Serialize for InOrder<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// `search/index.json`.
@@ -1235,8 +1248,8 @@ mod tests {
             stem: stem.into(),
             postings,
         };
-        index.insert("extended".into(), entry("extend", vec![(2, 30), (7, 12)]));
-        index.insert("treaty".into(), entry("treati", vec![(5, 9)]));
+        index.push(("extended".into(), entry("extend", vec![(2, 30), (7, 12)])));
+        index.push(("treaty".into(), entry("treati", vec![(5, 9)])));
         let all = shards(&index, usize::MAX);
         let text = String::from_utf8(shard_json(&all[0])).unwrap();
         assert_eq!(
