@@ -648,3 +648,34 @@ fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() 
         "{printed:?}"
     );
 }
+
+#[test]
+fn a_topic_template_of_ones_own_can_loop_over_the_notes() {
+    // The built-in template reads only `page.notes_html`, so a build leaves
+    // the list out of the context; a template that names `page.notes`
+    // still gets every note.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&common::fixture("good"), &root);
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    std::fs::write(
+        root.join("templates/topic.html"),
+        "{% extends \"base.html\" %}{% block main %}<ol class=\"own\">\
+         {% for n in page.notes %}<li id=\"{{ n.id }}\" data-kind=\"{{ n.kind }}\">{{ n.number }}</li>{% endfor %}\
+         </ol>{% endblock main %}",
+    )
+    .unwrap();
+    let own = Site::build(&root, &[]);
+    let topic = own.page("topics/budget/index.html");
+    let items: Vec<(String, String)> = topic
+        .select(&sel("ol.own > li"))
+        .map(|li| (attr(li, "id").to_owned(), attr(li, "data-kind").to_owned()))
+        .collect();
+    assert_eq!(items.len(), 9, "{items:?}");
+    assert_eq!(items[0], ("note-1".to_owned(), "passage".to_owned()));
+    assert_eq!(items[1], ("note-2".to_owned(), "footnote".to_owned()));
+    assert_eq!(items[6], ("note-7".to_owned(), "source".to_owned()));
+    // The built-in template still shows the notes, from `notes_html`.
+    let built_in = page("topics/budget/index.html");
+    assert_eq!(built_in.select(&sel("section.notes > ol > li")).count(), 9);
+}

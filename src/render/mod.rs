@@ -339,6 +339,9 @@ pub(crate) fn render(
                     .for_each(|(i, t)| {
                         let mut view = topic_view(d, t, &links);
                         view.notes_html = notes::html(&view.notes, site.origin);
+                        if !d.templates.reads_notes {
+                            view.notes = Vec::new();
+                        }
                         view.also = compare::mention_views(d, analysis, i, &links);
                         put(page(
                             "topic.html",

@@ -17,6 +17,10 @@ use super::views::{NoteView, SourceRef};
 /// The `<ol>` of a topic's notes. `origin` (`https://host`, or empty)
 /// prefixes the links printed after each link for paper.
 pub(crate) fn html(notes: &[NoteView<'_>], origin: &str) -> String {
+    if notes.is_empty() {
+        // The template leaves the section out.
+        return String::new();
+    }
     let mut out = String::with_capacity(notes.len() * 900 + 16);
     out.push_str("<ol>\n");
     for note in notes {

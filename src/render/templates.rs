@@ -11,8 +11,55 @@ use std::error::Error as _;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::load::RawFile;
 
-/// The parsed templates.
-pub(crate) type Templates = tera::Tera;
+/// The parsed templates, and what their pages' context may leave out.
+#[derive(Debug, Default)]
+pub(crate) struct Templates {
+    tera: tera::Tera,
+    /// Whether a template names `notes` in a tag. The built-in ones read
+    /// only `page.notes_html`; then the list of a topic's notes, a sixth of
+    /// the cost of a topic page's context, is not put in it.
+    pub reads_notes: bool,
+}
+
+impl std::ops::Deref for Templates {
+    type Target = tera::Tera;
+
+    fn deref(&self) -> &tera::Tera {
+        &self.tera
+    }
+}
+
+/// Whether the tags of a template (`{{ … }}` and `{% … %}`, not its text
+/// or comments) name `notes`: as `page.notes`, `p.notes`, `page["notes"]`.
+/// `notes_html` and the like do not count. A mention that is never
+/// rendered still counts; leaving the list in costs only time.
+fn reads_notes(source: &str) -> bool {
+    let identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = match after.as_bytes().first() {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let end = after.find(close).unwrap_or(after.len());
+        let tag = &after[1..end];
+        let named = tag.match_indices("notes").any(|(at, word)| {
+            let before = tag.as_bytes()[..at].last().copied();
+            let next = tag.as_bytes().get(at + word.len()).copied();
+            !before.is_some_and(identifier) && !next.is_some_and(identifier)
+        });
+        if named {
+            return true;
+        }
+        rest = &after[end..];
+    }
+    false
+}
 
 /// Default templates, as shipped in the repository's `templates/`.
 pub(crate) const DEFAULTS: &[(&str, &str)] = &[
@@ -63,9 +110,15 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
         fallback.autoescape_on(vec![".html", ".xml"]);
         fallback.set_escape_fn(escape);
         let _ = fallback.add_raw_templates(DEFAULTS.iter().copied());
-        return fallback;
+        return Templates {
+            tera: fallback,
+            reads_notes: DEFAULTS.iter().any(|(_, text)| reads_notes(text)),
+        };
     }
-    tera
+    Templates {
+        tera,
+        reads_notes: sources.iter().any(|(_, text)| reads_notes(text)),
+    }
 }
 
 /// A template error as a diagnostic in the template's own file, at the line
@@ -174,7 +227,23 @@ pub(crate) fn error_chain(e: &tera::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::escape;
+    use super::{DEFAULTS, escape, reads_notes};
+
+    #[test]
+    fn reads_notes_looks_at_tags_only() {
+        assert!(reads_notes(
+            "{% for n in page.notes %}{{ n.id }}{% endfor %}"
+        ));
+        assert!(reads_notes("{%- if page[\"notes\"] -%}x{% endif %}"));
+        assert!(reads_notes("{{ p.notes | length }}"));
+        assert!(!reads_notes("{{ page.notes_html | safe }}"));
+        assert!(!reads_notes(
+            "<h2 id=\"notes-heading\">Notes</h2>{# page.notes #}"
+        ));
+        assert!(!reads_notes("{{ page.footnotes }} {{ notesy }}"));
+        // The built-in templates do not: their pages get no list.
+        assert!(!DEFAULTS.iter().any(|(_, text)| reads_notes(text)));
+    }
 
     #[test]
     fn escape_table() {
