@@ -650,7 +650,7 @@ fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() 
 }
 
 #[test]
-fn a_topic_template_of_ones_own_can_loop_over_the_notes() {
+fn templates_of_ones_own_can_loop_over_notes_and_paragraphs() {
     // The built-in template reads only `page.notes_html`, so a build leaves
     // the list out of the context; a template that names `page.notes`
     // still gets every note.
@@ -663,6 +663,13 @@ fn a_topic_template_of_ones_own_can_loop_over_the_notes() {
         "{% extends \"base.html\" %}{% block main %}<ol class=\"own\">\
          {% for n in page.notes %}<li id=\"{{ n.id }}\" data-kind=\"{{ n.kind }}\">{{ n.number }}</li>{% endfor %}\
          </ol>{% endblock main %}",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("templates/source.html"),
+        "{% extends \"base.html\" %}{% block main %}<div class=\"own\">\
+         {% for p in page.paragraphs %}<p id=\"{{ p.id }}\">{{ p.html | safe }}</p>{% endfor %}\
+         </div>{% endblock main %}",
     )
     .unwrap();
     let own = Site::build(&root, &[]);
@@ -678,4 +685,29 @@ fn a_topic_template_of_ones_own_can_loop_over_the_notes() {
     // The built-in template still shows the notes, from `notes_html`.
     let built_in = page("topics/budget/index.html");
     assert_eq!(built_in.select(&sel("section.notes > ol > li")).count(), 9);
+    // The same for a source's paragraphs, marks included.
+    for source in [
+        "sources/harbour-gazette/index.html",
+        "sources/council-report/index.html",
+    ] {
+        let mine = own.page(source);
+        let theirs = page(source);
+        let ids = |html: &Html, selector: &str| -> Vec<String> {
+            html.select(&sel(selector))
+                .map(|p| attr(p, "id").to_owned())
+                .collect()
+        };
+        let paragraphs = ids(&mine, "div.own > p");
+        assert!(!paragraphs.is_empty(), "{source}");
+        assert_eq!(
+            paragraphs,
+            ids(&theirs, "section.capture > p.para"),
+            "{source}"
+        );
+        assert_eq!(
+            mine.select(&sel("div.own mark")).count(),
+            theirs.select(&sel("section.capture mark")).count(),
+            "{source}"
+        );
+    }
 }

@@ -19,6 +19,9 @@ pub(crate) struct Templates {
     /// only `page.notes_html`; then the list of a topic's notes, a sixth of
     /// the cost of a topic page's context, is not put in it.
     pub reads_notes: bool,
+    /// The same for a source page's `paragraphs` (the built-in
+    /// `source.html` reads `page.paragraphs_html`).
+    pub reads_paragraphs: bool,
 }
 
 impl std::ops::Deref for Templates {
@@ -30,10 +33,10 @@ impl std::ops::Deref for Templates {
 }
 
 /// Whether the tags of a template (`{{ … }}` and `{% … %}`, not its text
-/// or comments) name `notes`: as `page.notes`, `p.notes`, `page["notes"]`.
-/// `notes_html` and the like do not count. A mention that is never
-/// rendered still counts; leaving the list in costs only time.
-fn reads_notes(source: &str) -> bool {
+/// or comments) name `name`: for `notes`, as `page.notes`, `p.notes`,
+/// `page["notes"]`; `notes_html` and the like do not count. A mention that
+/// is never rendered still counts; leaving the list in costs only time.
+fn reads(source: &str, name: &str) -> bool {
     let identifier = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut rest = source;
     while let Some(open) = rest.find('{') {
@@ -48,7 +51,7 @@ fn reads_notes(source: &str) -> bool {
         };
         let end = after.find(close).unwrap_or(after.len());
         let tag = &after[1..end];
-        let named = tag.match_indices("notes").any(|(at, word)| {
+        let named = tag.match_indices(name).any(|(at, word)| {
             let before = tag.as_bytes()[..at].last().copied();
             let next = tag.as_bytes().get(at + word.len()).copied();
             !before.is_some_and(identifier) && !next.is_some_and(identifier)
@@ -110,14 +113,19 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
         fallback.autoescape_on(vec![".html", ".xml"]);
         fallback.set_escape_fn(escape);
         let _ = fallback.add_raw_templates(DEFAULTS.iter().copied());
-        return Templates {
-            tera: fallback,
-            reads_notes: DEFAULTS.iter().any(|(_, text)| reads_notes(text)),
-        };
+        return Templates::new(fallback, DEFAULTS);
     }
-    Templates {
-        tera,
-        reads_notes: sources.iter().any(|(_, text)| reads_notes(text)),
+    Templates::new(tera, &sources)
+}
+
+impl Templates {
+    fn new<N, T: AsRef<str>>(tera: tera::Tera, sources: &[(N, T)]) -> Self {
+        let any = |name: &str| sources.iter().any(|(_, text)| reads(text.as_ref(), name));
+        Templates {
+            reads_notes: any("notes"),
+            reads_paragraphs: any("paragraphs"),
+            tera,
+        }
     }
 }
 
@@ -227,7 +235,11 @@ pub(crate) fn error_chain(e: &tera::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{DEFAULTS, escape, reads_notes};
+    use super::{DEFAULTS, escape};
+
+    fn reads_notes(source: &str) -> bool {
+        super::reads(source, "notes")
+    }
 
     #[test]
     fn reads_notes_looks_at_tags_only() {
@@ -241,8 +253,11 @@ mod tests {
             "<h2 id=\"notes-heading\">Notes</h2>{# page.notes #}"
         ));
         assert!(!reads_notes("{{ page.footnotes }} {{ notesy }}"));
-        // The built-in templates do not: their pages get no list.
-        assert!(!DEFAULTS.iter().any(|(_, text)| reads_notes(text)));
+        // The built-in templates do not: their pages get no list of notes
+        // or paragraphs.
+        for name in ["notes", "paragraphs"] {
+            assert!(!DEFAULTS.iter().any(|(_, text)| super::reads(text, name)));
+        }
     }
 
     #[test]

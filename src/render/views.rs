@@ -172,6 +172,8 @@ pub(crate) struct SourceView<'a> {
     pub raw_url: String,
     pub raw_bytes: usize,
     pub paragraphs: Vec<ParagraphView>,
+    /// `paragraphs` as the HTML the built-in template shows.
+    pub paragraphs_html: String,
     /// Topics citing the whole source rather than a passage.
     pub whole_citers: Vec<LinkView<'a>>,
     pub passage_count: usize,
