@@ -161,34 +161,28 @@ impl Cursor<'_> {
         self.bump();
         let mut words = String::new();
         loop {
+            // Copied a run at a time, up to the next quote mark or escape.
+            let rest = &self.text[self.pos..];
+            let Some(at) = memchr::memchr2(b'"', b'\\', rest.as_bytes()) else {
+                return Err(CiteError {
+                    span: open..open + 1,
+                    message: "quoted words are never closed".into(),
+                    help: Some(
+                        "end the words with `\"`; write `\\\"` for a quote mark inside them",
+                    ),
+                });
+            };
+            words.push_str(&rest[..at]);
+            self.pos += at + 1;
+            if rest.as_bytes()[at] == b'"' {
+                break;
+            }
             match self.peek() {
-                None => {
-                    return Err(CiteError {
-                        span: open..open + 1,
-                        message: "quoted words are never closed".into(),
-                        help: Some(
-                            "end the words with `\"`; write `\\\"` for a quote mark inside them",
-                        ),
-                    });
-                }
-                Some('"') => {
-                    self.bump();
-                    break;
-                }
-                Some('\\') => {
-                    self.bump();
-                    match self.peek() {
-                        Some(c) if c.is_ascii_punctuation() => {
-                            words.push(c);
-                            self.bump();
-                        }
-                        _ => words.push('\\'),
-                    }
-                }
-                Some(c) => {
+                Some(c) if c.is_ascii_punctuation() => {
                     words.push(c);
                     self.bump();
                 }
+                _ => words.push('\\'),
             }
         }
         if !crate::quote::has_words(&words) {
