@@ -16,7 +16,7 @@ use crate::load::RawFile;
 pub(crate) struct Templates {
     tera: tera::Tera,
     /// Whether a template names `notes` in a tag. The built-in ones read
-    /// only `page.notes_html`; then the list of a topic's notes, a sixth of
+    /// only `page.notes_html`; then the list of a topic's notes, most of
     /// the cost of a topic page's context, is not put in it.
     pub reads_notes: bool,
     /// The same for a source page's `paragraphs` (the built-in
