@@ -607,7 +607,7 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     // words are then numbered for the whole index.
     let vocabulary = Vocabulary::new();
     let run = docs.len().div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
-    let terms: Vec<(Vec<(u32, f32)>, f32)> = docs
+    let terms: Terms = docs
         .par_chunks(run)
         .flat_map_iter(|docs| {
             let (words, mut terms) = count_terms(docs, analyzer);
@@ -674,13 +674,13 @@ type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 const TERM_RUNS: usize = 32;
 const TERM_RUN_MIN: usize = 256;
 
-/// Each document's words with their boosted frequencies, and its length,
-/// the words numbered from 0 within `docs`; with the words by number.
-#[allow(clippy::type_complexity)]
-fn count_terms<'t>(
-    docs: &'t [Doc<'_>],
-    analyzer: &Analyzer,
-) -> (Vec<Cow<'t, str>>, Vec<(Vec<(u32, f32)>, f32)>) {
+/// Per document: its words, each as (number, boosted frequency), and its
+/// boosted length.
+type Terms = Vec<(Vec<(u32, f32)>, f32)>;
+
+/// The [`Terms`] of `docs`, the words numbered from 0 within them; with
+/// the words by number.
+fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str>>, Terms) {
     let mut numbers: Map<Cow<'t, str>, u32> = Map::default();
     // Per word number: the last document that met it (plus one) and
     // where its entry stands in that document's list.
