@@ -938,16 +938,7 @@ pub(crate) fn outputs(d: &Dossier, put: &(dyn Fn(Output) + Sync)) {
     }
     drop(shards);
     drop(index);
-    let chunk_files = Mutex::new(Vec::new());
-    chunks(&docs, CHUNK_BUDGET, &|first, chunk| {
-        let file = emit(named("d", chunk));
-        chunk_files
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((first, file));
-    });
-    let mut chunk_files = chunk_files.into_inner().unwrap_or_else(|p| p.into_inner());
-    chunk_files.sort_unstable_by_key(|&(first, _)| first);
+    let chunk_files = chunks(&docs, CHUNK_BUDGET, |chunk| emit(named("d", chunk)));
     for (first, (name, size)) in chunk_files {
         meta.chunks.push((first, name));
         meta.bytes += size;
@@ -972,37 +963,49 @@ fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
 }
 
 /// Documents as JSON arrays, grouped in chunks of about `budget` bytes,
-/// each handed to `put` with its first document as it is made.
+/// each handed to `put` as it is made; what `put` returns, with the
+/// chunk's first document, in document order.
 ///
 /// The documents are cut into [`CHUNK_GROUPS`] runs, chunked in parallel,
 /// so the rows of a large index are never all held at once (at 10,000
 /// topics they are 30 MB). A run's last chunk may be short; the script
-/// only needs the chunks in document order, which the first documents
-/// give.
-fn chunks(docs: &[Doc<'_>], budget: usize, put: &(dyn Fn(u32, Vec<u8>) + Sync)) {
+/// only needs the chunks in document order.
+fn chunks<R: Send>(
+    docs: &[Doc<'_>],
+    budget: usize,
+    put: impl Fn(Vec<u8>) -> R + Sync,
+) -> Vec<(u32, R)> {
     let run = docs.len().div_ceil(CHUNK_GROUPS).max(CHUNK_GROUP_MIN);
-    docs.par_chunks(run).enumerate().for_each(|(group, docs)| {
-        let base = group * run;
-        let mut first = base;
-        let mut chunk = vec![b'['];
-        for (i, doc) in docs.iter().enumerate() {
-            let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
-            // With this row, its comma and the closing bracket.
-            if chunk.len() + row.len() + 2 > budget && chunk.len() > 1 {
-                chunk.push(b']');
-                put(first as u32, std::mem::replace(&mut chunk, vec![b'[']));
-                first = base + i;
+    docs.par_chunks(run)
+        .enumerate()
+        .flat_map_iter(|(group, docs)| {
+            let mut out = Vec::new();
+            let mut hand_on = |first: usize, chunk: Vec<u8>| {
+                out.push((first as u32, put(chunk)));
+            };
+            let base = group * run;
+            let mut first = base;
+            let mut chunk = vec![b'['];
+            for (i, doc) in docs.iter().enumerate() {
+                let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
+                // With this row, its comma and the closing bracket.
+                if chunk.len() + row.len() + 2 > budget && chunk.len() > 1 {
+                    chunk.push(b']');
+                    hand_on(first, std::mem::replace(&mut chunk, vec![b'[']));
+                    first = base + i;
+                }
+                if chunk.len() > 1 {
+                    chunk.push(b',');
+                }
+                chunk.extend_from_slice(&row);
             }
             if chunk.len() > 1 {
-                chunk.push(b',');
+                chunk.push(b']');
+                hand_on(first, chunk);
             }
-            chunk.extend_from_slice(&row);
-        }
-        if chunk.len() > 1 {
-            chunk.push(b']');
-            put(first as u32, chunk);
-        }
-    });
+            out
+        })
+        .collect()
 }
 
 fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -1265,12 +1268,7 @@ mod tests {
             let docs: Vec<Doc<'_>> = (0..count)
                 .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
                 .collect();
-            let all = Mutex::new(Vec::new());
-            chunks(&docs, 400, &|first, chunk| {
-                all.lock().unwrap().push((first, chunk))
-            });
-            let mut all = all.into_inner().unwrap();
-            all.sort_by_key(|&(first, _)| first);
+            let all: Vec<(u32, Vec<u8>)> = chunks(&docs, 400, |chunk| chunk);
             assert!(
                 all.len() > count / 10,
                 "{count} documents: {} chunks",
