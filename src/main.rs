@@ -122,6 +122,12 @@ fn main() -> ExitCode {
                 base_url,
                 drafts,
             };
+            // A build holds its largest structures to the end, while what
+            // each stage frees is not needed again: memory is given back
+            // to the system as soon as it is free, which lowers the peak a
+            // large dossier reaches by a tenth.
+            // SAFETY: as in `run_serve`; 0 is documented (purge at once).
+            unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
             let progress = Progress::new(quiet);
             let stages = std::cell::RefCell::new(Vec::new());
             let result = dossier::build_observed(&options, &|stage| {

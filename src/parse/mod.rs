@@ -133,7 +133,7 @@ pub(crate) fn parse_cached(
     } = cache;
     let max_source_bytes = config.max_source_bytes();
     let (topic_results, ((sources, broken_sources, source_diags), templates)) = rayon::join(
-        || parse_topics(&raw.topics, topic_cache, highlighter),
+        || parse_topics(raw.topics, topic_cache, highlighter),
         || {
             rayon::join(
                 || {
@@ -216,7 +216,7 @@ pub(crate) fn reparse_topics(
             bytes: crate::fs::read(path)?,
         });
     }
-    let results = parse_topics(&files, &cache.topics, &cache.highlighter);
+    let results = parse_topics(files, &cache.topics, &cache.highlighter);
     let mut edits = Vec::with_capacity(results.len());
     for (path, cached) in results {
         let after = cached.value.clone();
@@ -247,20 +247,23 @@ impl ParseCache {
 /// Parses the topics that changed since `cache` was filled; the others
 /// come from it.
 fn parse_topics(
-    files: &[RawFile],
+    files: Vec<RawFile>,
     cache: &BTreeMap<String, Cached<Topic>>,
     highlighter: &Highlighter,
 ) -> Vec<(String, Cached<Topic>)> {
+    // Each file's bytes are dropped as soon as it is parsed: a topic keeps
+    // its own copy of the text, and holding both for every topic until
+    // the last is parsed would double the memory the texts take.
     files
-        .par_iter()
+        .into_par_iter()
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
             match cache.get(&file.path) {
-                Some(hit) if hit.hash == hash => (file.path.clone(), hit.clone()),
+                Some(hit) if hit.hash == hash => (file.path, hit.clone()),
                 _ => {
-                    let (topic, diags) = parse_topic(file, highlighter);
+                    let (topic, diags) = parse_topic(&file, highlighter);
                     (
-                        file.path.clone(),
+                        file.path,
                         Cached {
                             hash,
                             value: topic.map(Arc::new),

@@ -11,13 +11,12 @@ use serde::Serialize;
 use super::views::Links;
 use crate::resolve::{Dossier, NoteTarget};
 
+/// The top of the export; `topics` and `sources` follow it, in that order.
 #[derive(Serialize)]
-struct Export<'a> {
+struct Header<'a> {
     version: u32,
     title: &'a str,
     base_url: &'a str,
-    topics: Vec<TopicExport<'a>>,
-    sources: Vec<SourceExport<'a>>,
 }
 
 #[derive(Serialize)]
@@ -83,9 +82,14 @@ struct CiterExport<'a> {
     anchors: &'a [String],
 }
 
-/// Serialises the dossier (pretty-printed, stable key order).
+/// Serialises the dossier (compact, stable key order).
+///
+/// Each topic and source is serialised on its own, in parallel, and the
+/// pieces are then copied into one buffer of the exact size: serialising
+/// tens of megabytes into one growing buffer would take one thread and,
+/// as the buffer doubled, up to three times the file's size in memory.
 pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
-    let topics = d
+    let topics: Vec<Vec<u8>> = d
         .topics
         .par_iter()
         .map(|t| {
@@ -114,7 +118,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
                 })
                 .collect();
             let meta = &t.topic.meta;
-            TopicExport {
+            inert(&TopicExport {
                 slug: &t.topic.slug,
                 title: &meta.title,
                 summary: &meta.summary,
@@ -125,17 +129,17 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
                 people: &meta.people,
                 aliases: &meta.aliases,
                 citations,
-            }
+            })
         })
         .collect();
-    let sources = d
+    let sources: Vec<Vec<u8>> = d
         .sources
         .par_iter()
         .map(|s| {
             let meta = &s.source.meta;
             let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
             passages.sort_by(|a, b| a.found.cmp(&b.found));
-            SourceExport {
+            inert(&SourceExport {
                 id: &s.source.id,
                 title: &meta.title,
                 publisher: &meta.publisher,
@@ -171,18 +175,42 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
                             .collect(),
                     })
                     .collect(),
-            }
+            })
         })
         .collect();
-    let export = Export {
+    let header = inert(&Header {
         version: 1,
         title: &d.config.title,
         base_url: &d.config.base_url,
-        topics,
-        sources,
-    };
-    let mut bytes = inert(&export);
-    bytes.push(b'\n');
+    });
+    // `{"version":…,"base_url":"…"}` loses its closing brace to the lists.
+    let header = &header[..header.len() - 1];
+    let lists = [
+        (&b",\"topics\":["[..], topics),
+        (b"],\"sources\":[", sources),
+    ];
+    let size = header.len()
+        + lists
+            .iter()
+            .map(|(key, items)| {
+                let commas = items.len().saturating_sub(1);
+                key.len() + commas + items.iter().map(Vec::len).sum::<usize>()
+            })
+            .sum::<usize>()
+        + "]}\n".len();
+    let mut bytes = Vec::with_capacity(size);
+    bytes.extend_from_slice(header);
+    for (key, items) in lists {
+        bytes.extend_from_slice(key);
+        for (i, item) in items.into_iter().enumerate() {
+            if i > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(&item);
+        }
+    }
+    bytes.extend_from_slice(b"]}\n");
+    debug_assert_eq!(bytes.len(), size);
     bytes
 }
 

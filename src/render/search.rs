@@ -646,16 +646,17 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
         .collect();
     let mut postings: Vec<Vec<(u32, u32)>> =
         df.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
-    for (doc, (numbered, length)) in terms.iter().enumerate() {
+    // Each document's list is freed once its postings are placed, so the
+    // lists and the postings are not all held at once.
+    for (doc, (numbered, length)) in terms.into_iter().enumerate() {
         let average = averages[docs[doc].kind as usize];
         let norm = K1 * (1.0 - B + B * length / average);
-        for &(number, f) in numbered {
+        for (number, f) in numbered {
             let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
             let weight = ((score * 10.0).round() as u32).max(1);
             postings[number as usize].push((doc as u32, weight));
         }
     }
-    drop(terms);
     let stems: Vec<String> = vocabulary.par_iter().map(|w| analyzer.stem(w)).collect();
     let mut index: Index = vocabulary
         .into_iter()
