@@ -163,7 +163,6 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         || compared.compare(&sources.iter().collect::<Vec<_>>()),
     );
     drop(sources);
-    dossier.release_file_texts();
     if diagnostics.error_count() > 0 {
         return Ok(Report {
             diagnostics,
@@ -172,6 +171,10 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     }
     observe(Stage::Analyse);
     let analysis = analysis::analyse_cached(&dossier, &mut compared);
+    // What the comparison kept of the sources (their sentences and
+    // shingles) and what verification read are not needed to render.
+    drop(compared);
+    dossier.release_verification_inputs();
     diagnostics.extend(analysis.diagnostics.iter().cloned());
     let out = options
         .out

@@ -167,8 +167,9 @@ impl PartialOrd for QuoteMatch {
     }
 }
 
-/// A source's paragraphs, normalised once, ready to be searched.
-#[derive(Debug)]
+/// A source's paragraphs, normalised once, ready to be searched. The
+/// default is the index of no paragraphs.
+#[derive(Debug, Default)]
 pub(crate) struct SourceIndex {
     haystack: String,
     /// Start of each paragraph in `haystack`.

@@ -60,9 +60,9 @@ pub(crate) struct Topic {
     /// Path relative to the root.
     pub path: String,
     /// The file's text, for locating resolve's errors. A build empties it
-    /// once the dossier is resolved ([`Dossier::release_file_texts`]).
+    /// once the dossier is resolved ([`Dossier::release_verification_inputs`]).
     ///
-    /// [`Dossier::release_file_texts`]: crate::resolve::Dossier::release_file_texts
+    /// [`Dossier::release_verification_inputs`]: crate::resolve::Dossier::release_verification_inputs
     pub text: Arc<str>,
     /// Front matter.
     pub meta: TopicMeta,
@@ -251,27 +251,46 @@ fn parse_topics(
     cache: &BTreeMap<String, Cached<Topic>>,
     highlighter: &Highlighter,
 ) -> Vec<(String, Cached<Topic>)> {
-    // Each file's bytes are dropped as soon as it is parsed: a topic keeps
-    // its own copy of the text, and holding both for every topic until
-    // the last is parsed would double the memory the texts take.
-    files
+    // Two passes. The first copies each file's text and drops its bytes,
+    // so the texts fill the memory the bytes leave and lie together; the
+    // second parses them. Were each text copied just before its topic is
+    // parsed, texts and rendered bodies (much the same size) would share
+    // the allocator's pages, and freeing the texts once they are verified
+    // would give none of those pages back.
+    let decoded: Vec<(String, u64, Result<Cached<Topic>, TopicText>)> = files
         .into_par_iter()
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
-            match cache.get(&file.path) {
-                Some(hit) if hit.hash == hash => (file.path, hit.clone()),
+            let decoded = match cache.get(&file.path) {
+                Some(hit) if hit.hash == hash => Ok(hit.clone()),
                 _ => {
-                    let (topic, diags) = parse_topic(&file, highlighter);
-                    (
-                        file.path,
-                        Cached {
+                    let mut diags = Vec::new();
+                    match decode_topic(&file, &mut diags) {
+                        Some(text) => Err(text),
+                        None => Ok(Cached {
                             hash,
-                            value: topic.map(Arc::new),
+                            value: None,
                             diagnostics: diags,
-                        },
-                    )
+                        }),
+                    }
                 }
-            }
+            };
+            (file.path, hash, decoded)
+        })
+        .collect();
+    decoded
+        .into_par_iter()
+        .map(|(path, hash, decoded)| {
+            let cached = decoded.unwrap_or_else(|text| {
+                let mut diags = Vec::new();
+                let topic = parse_topic(&path, text, highlighter, &mut diags);
+                Cached {
+                    hash,
+                    value: topic.map(Arc::new),
+                    diagnostics: diags,
+                }
+            });
+            (path, cached)
         })
         .collect()
 }
@@ -432,17 +451,14 @@ fn parse_index(
     page.unwrap_or_default()
 }
 
-fn parse_topic(file: &RawFile, highlighter: &Highlighter) -> (Option<Topic>, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let topic = parse_topic_into(file, highlighter, &mut diags);
-    (topic, diags)
+/// A topic file's name and decoded text, ready to parse.
+struct TopicText {
+    slug: String,
+    text: Arc<str>,
 }
 
-fn parse_topic_into(
-    file: &RawFile,
-    highlighter: &Highlighter,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Topic> {
+/// Checks a topic file's name and decodes its text.
+fn decode_topic(file: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<TopicText> {
     let name = file.path.rsplit('/').next().unwrap_or(&file.path);
     let slug = name.strip_suffix(".md").unwrap_or(name).to_owned();
     if !citation::is_valid_id(&slug) {
@@ -454,29 +470,37 @@ fn parse_topic_into(
         return None;
     }
     let text = Arc::<str>::from(source::decode(file).map_err(|d| diags.push(d)).ok()?.0);
+    Some(TopicText { slug, text })
+}
+
+fn parse_topic(
+    path: &str,
+    TopicText { slug, text }: TopicText,
+    highlighter: &Highlighter,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Topic> {
     let split = match frontmatter::split(&text) {
         Ok(Some(split)) => split,
         Ok(None) => {
             diags.push(
-                Diagnostic::at(&file.path, &text, 0..0, "topic has no front matter".into())
-                    .with_help(
-                        "start the file with `---`, then `title:` and `summary:`, then `---`",
-                    ),
+                Diagnostic::at(path, &text, 0..0, "topic has no front matter".into()).with_help(
+                    "start the file with `---`, then `title:` and `summary:`, then `---`",
+                ),
             );
             return None;
         }
         Err(span) => {
-            diags.push(unclosed(&file.path, &text, span));
+            diags.push(unclosed(path, &text, span));
             return None;
         }
     };
-    let meta = frontmatter::parse::<TopicMeta>(&file.path, &text, split.yaml.clone());
+    let meta = frontmatter::parse::<TopicMeta>(path, &text, split.yaml.clone());
     let meta = meta.map_err(|d| diags.push(d)).ok()?;
     for (value, key) in [(&meta.title, "title"), (&meta.summary, "summary")] {
         if value.trim().is_empty() {
             let span = frontmatter::key_span(&text, split.yaml.clone(), key);
             diags.push(Diagnostic::at(
-                &file.path,
+                path,
                 &text,
                 span,
                 format!("`{key}` must not be empty"),
@@ -484,14 +508,14 @@ fn parse_topic_into(
         }
     }
     let markdown = MarkdownFile {
-        path: &file.path,
+        path,
         text: &text,
         highlighter,
     };
     let doc = markdown::render(&markdown, split.body, diags);
     Some(Topic {
         slug,
-        path: file.path.clone(),
+        path: path.to_owned(),
         text,
         meta,
         doc,
