@@ -196,7 +196,7 @@ fn is_english_stop_word(word: &str) -> bool {
         )
 }
 
-/// How [`Analyzer::each_word`] sees a byte.
+/// How [`each_token`] sees a byte.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     Separator,
@@ -277,77 +277,22 @@ impl Analyzer {
     }
 
     /// Calls `f` with each indexed word of `text`, in order, repeats kept;
-    /// a word already in lower case is lent, not copied.
-    ///
-    /// Words are runs of alphanumeric characters. ASCII bytes, nearly all
-    /// of most texts, are classified by a table without decoding
-    /// characters; this is the inner loop of the index, over every word of
-    /// every document.
+    /// a word already in lower case is lent, not copied. (The index itself
+    /// finds its words in [`count_terms`].)
+    #[cfg(test)]
     pub(crate) fn each_word<'t>(&self, text: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
-        let bytes = text.as_bytes();
-        let n = bytes.len();
-        let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
-        let mut i = 0;
-        while i < n {
-            match ASCII_CLASS[usize::from(bytes[i])] {
-                Class::Separator => {
-                    i += 1;
-                    continue;
-                }
-                Class::NonAscii if !char_at(i).is_alphanumeric() => {
-                    i += char_at(i).len_utf8();
-                    continue;
-                }
-                _ => {}
-            }
-            let start = i;
-            let (mut ascii, mut upper) = (true, false);
-            while i < n {
-                match ASCII_CLASS[usize::from(bytes[i])] {
-                    Class::Lower => i += 1,
-                    Class::Upper => {
-                        upper = true;
-                        i += 1;
-                    }
-                    Class::Separator => break,
-                    Class::NonAscii => {
-                        let c = char_at(i);
-                        if !c.is_alphanumeric() {
-                            break;
-                        }
-                        ascii = false;
-                        i += c.len_utf8();
-                    }
-                }
-            }
-            self.emit(&text[start..i], ascii, upper, &mut f);
-        }
+        each_token(text, |raw, ascii, upper| {
+            self.emit(raw, ascii, upper, &mut f)
+        });
     }
 
     /// [`each_word`](Self::each_word) over the text that HTML from our
-    /// own renderer shows: tags, comments and the contents of `script` and
-    /// `style` are skipped, as are citation superscripts (their numbers are
-    /// not words of the page). Entities separate words: the renderers
-    /// write them only for markup characters (`&amp;`, `&lt;`, `&quot;`…),
-    /// none of which is part of a word.
+    /// own renderer shows (see [`each_html_token`]).
+    #[cfg(test)]
     pub(crate) fn each_html_word<'t>(&self, html: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
-        let bytes = html.as_bytes();
-        let mut at = 0;
-        while at < bytes.len() {
-            let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
-                self.each_word(&html[at..], &mut f);
-                break;
-            };
-            let mark = at + found;
-            self.each_word(&html[at..mark], &mut f);
-            let rest = &html[mark..];
-            let skip = if bytes[mark] == b'&' {
-                entity_length(rest)
-            } else {
-                tag_length(rest)
-            };
-            at = mark + skip;
-        }
+        each_html_token(html, |raw, ascii, upper| {
+            self.emit(raw, ascii, upper, &mut f)
+        });
     }
 
     /// Hands one word to `f`, lower-cased, unless it is too short or a stop
@@ -383,6 +328,80 @@ impl Analyzer {
             Some(s) => s.stem(word).into_owned(),
             None => word.to_owned(),
         }
+    }
+}
+
+/// Calls `f` with each run of alphanumeric characters of `text`, in
+/// order, and whether it is all ASCII and whether it holds an upper-case
+/// ASCII letter; the words of the index are made from these.
+///
+/// ASCII bytes, nearly all of most texts, are classified by a table
+/// without decoding characters; this is the inner loop of the index, over
+/// every word of every document.
+fn each_token<'t>(text: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
+    let mut i = 0;
+    while i < n {
+        match ASCII_CLASS[usize::from(bytes[i])] {
+            Class::Separator => {
+                i += 1;
+                continue;
+            }
+            Class::NonAscii if !char_at(i).is_alphanumeric() => {
+                i += char_at(i).len_utf8();
+                continue;
+            }
+            _ => {}
+        }
+        let start = i;
+        let (mut ascii, mut upper) = (true, false);
+        while i < n {
+            match ASCII_CLASS[usize::from(bytes[i])] {
+                Class::Lower => i += 1,
+                Class::Upper => {
+                    upper = true;
+                    i += 1;
+                }
+                Class::Separator => break,
+                Class::NonAscii => {
+                    let c = char_at(i);
+                    if !c.is_alphanumeric() {
+                        break;
+                    }
+                    ascii = false;
+                    i += c.len_utf8();
+                }
+            }
+        }
+        f(&text[start..i], ascii, upper);
+    }
+}
+
+/// [`each_token`] over the text that HTML from our own renderer shows:
+/// tags, comments and the contents of `script` and `style` are skipped, as
+/// are citation superscripts (their numbers are not words of the page).
+/// Entities separate words: the renderers write them only for markup
+/// characters (`&amp;`, `&lt;`, `&quot;`…), none of which is part of a
+/// word.
+fn each_html_token<'t>(html: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
+    let bytes = html.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
+            each_token(&html[at..], &mut f);
+            break;
+        };
+        let mark = at + found;
+        each_token(&html[at..mark], &mut f);
+        let rest = &html[mark..];
+        let skip = if bytes[mark] == b'&' {
+            entity_length(rest)
+        } else {
+            tag_length(rest)
+        };
+        at = mark + skip;
     }
 }
 
@@ -681,22 +700,30 @@ type Terms = Vec<(Vec<(u32, f32)>, f32)>;
 
 /// The [`Terms`] of `docs`, the words numbered from 0 within them; with
 /// the words by number.
+///
+/// Most words are short and ASCII: those are looked up as a number that
+/// holds their lower-cased bytes ([`short_key`]), which takes no
+/// allocation to lower-case and no string comparison to find. The others
+/// are looked up as strings.
 fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str>>, Terms) {
-    let mut numbers: Map<Cow<'t, str>, u32> = Map::default();
+    // A short word's entry says whether it is a stop word, so that is
+    // decided once per word rather than at each of its occurrences.
+    const STOP: u32 = u32::MAX;
+    let mut short: Map<u128, u32> = Map::default();
+    let mut long: Map<Cow<'t, str>, u32> = Map::default();
     // Per word number: the last document that met it (plus one) and
     // where its entry stands in that document's list.
     let mut met: Vec<(u32, u32)> = Vec::new();
+    let stop_words = !analyzer.stop_words.is_empty();
     let terms = docs
         .iter()
         .zip(1..)
         .map(|(doc, stamp)| {
             let mut list: Vec<(u32, f32)> = Vec::new();
             let mut length = 0.0;
-            for (boost, field) in &doc.fields {
-                let mut count = |word: Cow<'t, str>| {
-                    let next = met.len() as u32;
-                    let number = *numbers.entry(word).or_insert(next);
-                    if number == next {
+            for &(boost, ref field) in &doc.fields {
+                let mut count = |number: u32, met: &mut Vec<(u32, u32)>| {
+                    if number as usize == met.len() {
                         met.push((0, 0));
                     }
                     let (last, at) = &mut met[number as usize];
@@ -708,19 +735,79 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
                     list[*at as usize].1 += boost;
                     length += boost;
                 };
+                let mut token = |raw: &'t str, ascii: bool, upper: bool| {
+                    let next = met.len() as u32;
+                    if ascii && (MIN_WORD_CHARS..=SHORT_KEY_BYTES).contains(&raw.len()) {
+                        let key = short_key(raw, upper);
+                        let number = *short.entry(key).or_insert_with(|| {
+                            if stop_words && is_stop_key(key, raw.len()) {
+                                STOP
+                            } else {
+                                next
+                            }
+                        });
+                        if number != STOP {
+                            count(number, &mut met);
+                        }
+                    } else {
+                        analyzer.emit(raw, ascii, upper, &mut |word| {
+                            count(*long.entry(word).or_insert(next), &mut met);
+                        });
+                    }
+                };
                 match field {
-                    Field::Text(text) => analyzer.each_word(text, &mut count),
-                    Field::Html(html) => analyzer.each_html_word(html, &mut count),
+                    Field::Text(text) => each_token(text, &mut token),
+                    Field::Html(html) => each_html_token(html, &mut token),
                 }
             }
             (list, length)
         })
         .collect();
-    let mut words = vec![Cow::Borrowed(""); numbers.len()];
-    for (word, number) in numbers {
+    let mut words = vec![Cow::Borrowed(""); met.len()];
+    for (key, number) in short {
+        if number != STOP {
+            words[number as usize] = Cow::Owned(short_word(key));
+        }
+    }
+    for (word, number) in long {
         words[number as usize] = word;
     }
     (words, terms)
+}
+
+/// The longest word [`short_key`] holds.
+const SHORT_KEY_BYTES: usize = 16;
+
+/// A short ASCII word as a number: its bytes, lower-cased, zero-padded.
+/// No word holds a zero byte, so two words have the same key only if they
+/// are the same word.
+fn short_key(raw: &str, upper: bool) -> u128 {
+    let mut bytes = [0u8; SHORT_KEY_BYTES];
+    bytes[..raw.len()].copy_from_slice(raw.as_bytes());
+    if upper {
+        bytes.make_ascii_lowercase();
+    }
+    u128::from_le_bytes(bytes)
+}
+
+/// The word of a [`short_key`].
+fn short_word(key: u128) -> String {
+    let bytes = key.to_le_bytes();
+    let length = bytes
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(SHORT_KEY_BYTES);
+    bytes[..length].iter().map(|&b| char::from(b)).collect()
+}
+
+/// Whether the word of a [`short_key`], `length` bytes long, is an English
+/// stop word.
+fn is_stop_key(key: u128, length: usize) -> bool {
+    // No stop word is longer than five letters, and most words are.
+    length <= 5 && {
+        let bytes = key.to_le_bytes();
+        std::str::from_utf8(&bytes[..length]).is_ok_and(is_english_stop_word)
+    }
 }
 
 /// Numbers words from many threads at once: a map in shards, each behind
@@ -1101,13 +1188,48 @@ mod tests {
         en.each_html_word(&doc.html, |w| words.push(w.into_owned()));
         // No citation number, URL, attribute, comment or entity name; the
         // highlighted code's words are there.
-        assert_eq!(
-            words,
-            [
-                "arms", "control", "putin", "biden", "agreed", "see", "text", "let", "treaty",
-                "five", "years"
-            ]
-        );
+        let shown = [
+            "arms", "control", "putin", "biden", "agreed", "see", "text", "let", "treaty", "five",
+            "years",
+        ];
+        assert_eq!(words, shown);
+        assert_eq!(indexed_words(&en, Field::Html(&doc.html)), shown);
+    }
+
+    /// The distinct words the index finds in one document holding
+    /// `field`, in order of first appearance.
+    fn indexed_words(analyzer: &Analyzer, field: Field<'_>) -> Vec<String> {
+        let doc = Doc {
+            url: String::new(),
+            title: "",
+            kind: Kind::Topic,
+            context: Cow::Borrowed(""),
+            text: Cow::Borrowed(""),
+            fields: vec![(1.0, field)],
+        };
+        let docs = [doc];
+        let (words, _) = count_terms(&docs, analyzer);
+        words.into_iter().map(Cow::into_owned).collect()
+    }
+
+    /// `words` without repeats, in order of first appearance.
+    fn distinct(words: Vec<String>) -> Vec<String> {
+        let mut seen = std::collections::HashSet::new();
+        words
+            .into_iter()
+            .filter(|w| seen.insert(w.clone()))
+            .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_index_counts_the_words_of_any_text(text in "\\PC{0,40}|[a-zA-Z ]{0,60}") {
+            let en = Analyzer::for_language("en");
+            proptest::prop_assert_eq!(
+                indexed_words(&en, Field::from(text.as_str())),
+                distinct(en.words(&text))
+            );
+        }
     }
 
     #[test]
@@ -1129,11 +1251,20 @@ mod tests {
             "  leading, trailing  ",
             "a",
             "日本語のテキスト and mixed中文words",
+            "Internationalisation INTERNATIONALISATIONS sixteen-letters SixteenLettersXY \
+             SeventeenLettersX it IT It The AND",
         ];
         for text in texts {
             let mut got = Vec::new();
             en.each_word(text, |w| got.push(w.into_owned()));
             assert_eq!(got, reference(text), "{text}");
+            // The index's own lookup (short words as numbers, the rest as
+            // strings) finds the same words.
+            assert_eq!(
+                indexed_words(&en, Field::from(text)),
+                distinct(reference(text)),
+                "{text}"
+            );
         }
     }
 
