@@ -239,6 +239,9 @@ pub(crate) fn render(
     };
 
     let (pages, listings) = (part != Part::Listings, part != Part::Pages);
+    // How notes name a source, made once rather than for each note (a
+    // hundred thousand of them at ten thousand topics).
+    let refs: Vec<SourceRef<'_>> = d.sources.iter().map(|s| source_ref(s, &links)).collect();
     rayon::scope(|scope| {
         // The big single files first, so that they overlap the pages.
         if listings {
@@ -338,7 +341,7 @@ pub(crate) fn render(
                     .enumerate()
                     .filter(|(_, t)| selection.topic(&t.topic.slug))
                     .for_each(|(i, t)| {
-                        let mut view = topic_view(d, t, &links);
+                        let mut view = topic_view(d, t, &refs, &links);
                         view.notes_html = notes::html(&view.notes, site.origin);
                         if !d.templates.reads_notes {
                             view.notes = Vec::new();
@@ -474,7 +477,13 @@ fn index_view<'a>(d: &'a Dossier, links: &Links<'_>) -> IndexView<'a> {
     }
 }
 
-fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> TopicView<'a> {
+/// A topic's view; `refs` are the sources as notes name them, by index.
+fn topic_view<'a>(
+    d: &'a Dossier,
+    t: &'a ResolvedTopic,
+    refs: &'a [SourceRef<'a>],
+    links: &Links<'_>,
+) -> TopicView<'a> {
     let meta = &t.topic.meta;
     let notes = t
         .notes
@@ -514,7 +523,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
                 NoteTarget::Source { source } => {
                     let s = &d.sources[*source];
                     view.kind = "source";
-                    view.source = Some(source_ref(s, links));
+                    view.source = Some(&refs[*source]);
                     view.original_url = s.source.meta.url.as_ref().map(|u| u.0.clone());
                     view.archive_url = s.source.meta.archive.as_ref().map(|u| u.0.as_str());
                 }
@@ -523,7 +532,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
                     let p = &s.passages[*passage];
                     view.kind = "passage";
                     view.words = Some(&p.words);
-                    view.source = Some(source_ref(s, links));
+                    view.source = Some(&refs[*source]);
                     view.passage_url = Some(format!("{}#{}", links.source(&s.source.id), p.id));
                     view.original_url = s
                         .source
@@ -560,7 +569,7 @@ fn topic_view<'a>(d: &'a Dossier, t: &'a ResolvedTopic, links: &Links<'_>) -> To
         notes_html: String::new(),
         sources: cited_sources(d, t)
             .into_iter()
-            .map(|s| source_ref(&d.sources[s], links))
+            .map(|s| &refs[s])
             .collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,

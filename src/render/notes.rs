@@ -11,7 +11,7 @@
 //! The source line of a note is the `source_line` macro of `macros.html`
 //! written out; a test holds the two to the same bytes.
 
-use super::templates::escape;
+use super::templates::escape_into;
 use super::views::{NoteView, SourceRef};
 
 /// The `<ol>` of a topic's notes. `origin` (`https://host`, or empty)
@@ -30,16 +30,36 @@ pub(crate) fn html(notes: &[NoteView<'_>], origin: &str) -> String {
     out
 }
 
+/// A piece of a note's HTML.
+enum Piece<'a> {
+    /// Markup, written as it is.
+    Html(&'a str),
+    /// Text, escaped.
+    Text(&'a str),
+}
+
+use Piece::{Html, Text};
+
+/// Appends the pieces to `out`, escaping none of it twice and allocating
+/// nothing on the way.
+fn push(out: &mut String, pieces: &[Piece<'_>]) {
+    for piece in pieces {
+        match piece {
+            Html(markup) => out.push_str(markup),
+            Text(text) => escape_into(out, text),
+        }
+    }
+}
+
 fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
-    let push = |out: &mut String, parts: &[&str]| parts.iter().for_each(|p| out.push_str(p));
     push(
         out,
         &[
-            "<li id=\"",
-            &escape(&note.id),
-            "\" class=\"note note-",
-            note.kind,
-            "\">\n",
+            Html("<li id=\""),
+            Text(&note.id),
+            Html("\" class=\"note note-"),
+            Html(note.kind),
+            Html("\">\n"),
         ],
     );
     match (note.kind, &note.source) {
@@ -47,9 +67,9 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
             push(
                 out,
                 &[
-                    "<div class=\"note-text\">",
-                    note.html.unwrap_or(""),
-                    "</div>\n",
+                    Html("<div class=\"note-text\">"),
+                    Html(note.html.unwrap_or("")),
+                    Html("</div>\n"),
                 ],
             );
         }
@@ -58,9 +78,9 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
                 push(
                     out,
                     &[
-                        "<blockquote class=\"note-quote\"><p>",
-                        &escape(words),
-                        "</p></blockquote>\n",
+                        Html("<blockquote class=\"note-quote\"><p>"),
+                        Text(words),
+                        Html("</p></blockquote>\n"),
                     ],
                 );
             }
@@ -71,16 +91,24 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
                 Some(url) => (url.as_str(), "See the passage in the capture"),
                 None => (source.url.as_str(), "Read the capture"),
             };
-            let url = escape(url);
-            push(out, &["<a href=\"", &url, "\">", text, "</a>"]);
+            push(
+                out,
+                &[
+                    Html("<a href=\""),
+                    Text(url),
+                    Html("\">"),
+                    Html(text),
+                    Html("</a>"),
+                ],
+            );
             if !origin.is_empty() {
                 push(
                     out,
                     &[
-                        " <span class=\"print-url\">",
-                        &escape(origin),
-                        &url,
-                        "</span>",
+                        Html(" <span class=\"print-url\">"),
+                        Text(origin),
+                        Text(url),
+                        Html("</span>"),
                     ],
                 );
             }
@@ -88,11 +116,13 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
                 push(
                     out,
                     &[
-                        " · <a class=\"external\" href=\"",
-                        &escape(original),
-                        "\" rel=\"noopener noreferrer\">original article</a> <span class=\"print-url\">",
-                        &escape(source.original_url.unwrap_or("")),
-                        "</span>",
+                        Html(" · <a class=\"external\" href=\""),
+                        Text(original),
+                        Html(
+                            "\" rel=\"noopener noreferrer\">original article</a> <span class=\"print-url\">",
+                        ),
+                        Text(source.original_url.unwrap_or("")),
+                        Html("</span>"),
                     ],
                 );
             }
@@ -100,9 +130,9 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
                 push(
                     out,
                     &[
-                        " · <a class=\"external\" href=\"",
-                        &escape(archive),
-                        "\" rel=\"noopener noreferrer\">archived copy</a>",
+                        Html(" · <a class=\"external\" href=\""),
+                        Text(archive),
+                        Html("\" rel=\"noopener noreferrer\">archived copy</a>"),
                     ],
                 );
             }
@@ -116,43 +146,50 @@ fn item(out: &mut String, note: &NoteView<'_>, origin: &str) {
         if i > 0 {
             out.push(' ');
         }
-        let label = escape(&b.label);
         push(
             out,
             &[
-                "<a href=\"",
-                &escape(&b.href),
-                "\" aria-label=\"Back to citation ",
-                &number,
+                Html("<a href=\""),
+                Text(&b.href),
+                Html("\" aria-label=\"Back to citation "),
+                Html(&number),
             ],
         );
         if several {
-            push(out, &[" ", &label]);
+            push(out, &[Html(" "), Text(&b.label)]);
         }
         out.push_str(" in the text\">↩");
         if several {
-            push(out, &["&#xA0;", &label]);
+            push(out, &[Html("&#xA0;"), Text(&b.label)]);
         }
         out.push_str("</a>");
     }
     out.push_str("</p>\n</li>\n");
 }
 
-/// The `source_line` macro of `macros.html`: title (linked), publisher and
-/// date.
 fn source_line(out: &mut String, s: &SourceRef<'_>) {
-    out.push_str("<cite><a href=\"");
-    out.push_str(&escape(&s.url));
-    out.push_str("\">");
-    out.push_str(&escape(s.title));
-    out.push_str("</a></cite>, ");
-    out.push_str(&escape(s.publisher));
+    push(
+        out,
+        &[
+            Html("<cite><a href=\""),
+            Text(&s.url),
+            Html("\">"),
+            Text(s.title),
+            Html("</a></cite>, "),
+            Text(s.publisher),
+        ],
+    );
     if let (Some(date), Some(iso)) = (&s.published, &s.published_iso) {
-        out.push_str(", <time datetime=\"");
-        out.push_str(&escape(iso));
-        out.push_str("\">");
-        out.push_str(&escape(date));
-        out.push_str("</time>");
+        push(
+            out,
+            &[
+                Html(", <time datetime=\""),
+                Text(iso),
+                Html("\">"),
+                Text(date),
+                Html("</time>"),
+            ],
+        );
     }
 }
 
@@ -180,7 +217,7 @@ mod tests {
         )
         .unwrap();
         let mut tera = tera::Tera::default();
-        tera.set_escape_fn(escape);
+        tera.set_escape_fn(crate::render::templates::escape);
         tera.autoescape_on(vec![".html"]);
         tera.add_raw_templates(vec![
             ("macros.html", macros.as_str()),
@@ -203,13 +240,14 @@ mod tests {
 
     #[test]
     fn a_note_quotes_links_and_leads_back_to_each_citation() {
+        let gazette = source(true);
         let note = NoteView {
             number: 3,
             id: "note-3".into(),
             kind: "passage",
             html: None,
             words: Some("fear a <loss>"),
-            source: Some(source(true)),
+            source: Some(&gazette),
             passage_url: Some("/sources/gazette/#q-1-0-4".into()),
             original_url: Some("https://example.org/a?b=1&c=2#:~:text=fear".into()),
             archive_url: None,

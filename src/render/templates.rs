@@ -197,8 +197,14 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 /// values. tera's default also escapes `/`, which makes every URL in the
 /// output unreadable (`&#x2F;topics&#x2F;`) for no safety gain.
 pub(crate) fn escape(input: &str) -> String {
-    let bytes = input.as_bytes();
     let mut out = String::with_capacity(input.len() + input.len() / 8);
+    escape_into(&mut out, input);
+    out
+}
+
+/// [`escape`], appended to `out`.
+pub(crate) fn escape_into(out: &mut String, input: &str) {
+    let bytes = input.as_bytes();
     let mut start = 0;
     // Runs without special characters, nearly all of the text, are copied
     // whole; the five characters are ASCII, so a run never splits a
@@ -217,7 +223,6 @@ pub(crate) fn escape(input: &str) -> String {
         start = i + 1;
     }
     out.push_str(&input[start..]);
-    out
 }
 
 /// tera puts the useful part of a message (line, column, what was

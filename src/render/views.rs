@@ -106,7 +106,7 @@ pub(crate) struct NoteView<'a> {
     pub html: Option<&'a str>,
     /// The quoted words, normalised.
     pub words: Option<&'a str>,
-    pub source: Option<SourceRef<'a>>,
+    pub source: Option<&'a SourceRef<'a>>,
     /// The marked passage on the source page.
     pub passage_url: Option<String>,
     /// The original article, scrolled to the words where browsers support it.
@@ -139,7 +139,7 @@ pub(crate) struct TopicView<'a> {
     pub notes: Vec<NoteView<'a>>,
     /// `notes` as the HTML list the built-in template shows.
     pub notes_html: String,
-    pub sources: Vec<SourceRef<'a>>,
+    pub sources: Vec<&'a SourceRef<'a>>,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
     /// The page has highlighted code and needs `syntax.css`.
