@@ -245,10 +245,13 @@ pub(crate) fn render(
     rayon::scope(|scope| {
         // The big single files first, so that they overlap the pages.
         if listings {
+            // One after the other: both are parallel within, and each holds
+            // tens of megabytes while it works; side by side they would
+            // add to the build's peak memory.
             scope.spawn(|_| {
                 search::outputs(d, &|output| put(Ok(output)));
+                bytes("dossier.json".into(), json::export(d, &links));
             });
-            scope.spawn(|_| bytes("dossier.json".into(), json::export(d, &links)));
             scope.spawn(|_| {
                 let index = index_view(d, &links);
                 put(page(
@@ -567,10 +570,7 @@ fn topic_view<'a>(
         headings: &t.topic.doc.headings,
         notes,
         notes_html: String::new(),
-        sources: cited_sources(d, t)
-            .into_iter()
-            .map(|s| &refs[s])
-            .collect(),
+        sources: cited_sources(d, t).into_iter().map(|s| &refs[s]).collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
         has_code: t.topic.doc.has_code,
