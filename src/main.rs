@@ -123,11 +123,11 @@ fn main() -> ExitCode {
                 drafts,
             };
             // Memory a stage frees is given back to the system within 10 ms
-            // (mimalloc waits a second by default), and what verification
-            // and the comparison of sources read is given back before the
-            // pages are made: otherwise the pages take fresh memory while
-            // the freed memory is still held: at 10,000 topics the peak
-            // was 440 MiB rather than 390.
+            // (mimalloc waits a second by default), and once more as render
+            // starts, after verification and the comparison of sources have
+            // freed what they read. Otherwise the pages take fresh memory
+            // while the freed memory is still held; at 10,000 topics the
+            // peak was 440 MiB rather than 390.
             // SAFETY: as in `run_serve`; the delay is in milliseconds.
             unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
             let release = |stage| {

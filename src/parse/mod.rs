@@ -257,17 +257,17 @@ fn parse_topics(
     // parsed, texts and rendered bodies (much the same size) would share
     // the allocator's pages, and freeing the texts once they are verified
     // would give none of those pages back.
-    let decoded: Vec<(String, u64, Result<Cached<Topic>, TopicText>)> = files
+    let decoded: Vec<(String, u64, Decoded)> = files
         .into_par_iter()
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
             let decoded = match cache.get(&file.path) {
-                Some(hit) if hit.hash == hash => Ok(hit.clone()),
+                Some(hit) if hit.hash == hash => Decoded::Done(hit.clone()),
                 _ => {
                     let mut diags = Vec::new();
                     match decode_topic(&file, &mut diags) {
-                        Some(text) => Err(text),
-                        None => Ok(Cached {
+                        Some(text) => Decoded::Text(text),
+                        None => Decoded::Done(Cached {
                             hash,
                             value: None,
                             diagnostics: diags,
@@ -281,15 +281,18 @@ fn parse_topics(
     decoded
         .into_par_iter()
         .map(|(path, hash, decoded)| {
-            let cached = decoded.unwrap_or_else(|text| {
-                let mut diags = Vec::new();
-                let topic = parse_topic(&path, text, highlighter, &mut diags);
-                Cached {
-                    hash,
-                    value: topic.map(Arc::new),
-                    diagnostics: diags,
+            let cached = match decoded {
+                Decoded::Done(cached) => cached,
+                Decoded::Text(text) => {
+                    let mut diags = Vec::new();
+                    let topic = parse_topic(&path, text, highlighter, &mut diags);
+                    Cached {
+                        hash,
+                        value: topic.map(Arc::new),
+                        diagnostics: diags,
+                    }
                 }
-            });
+            };
             (path, cached)
         })
         .collect()
@@ -449,6 +452,14 @@ fn parse_index(
     })();
     diagnostics.extend(diags);
     page.unwrap_or_default()
+}
+
+/// A topic file after the first pass of [`parse_topics`].
+enum Decoded {
+    /// Nothing left to do: the cache's parse, or why it cannot be parsed.
+    Done(Cached<Topic>),
+    /// To be parsed.
+    Text(TopicText),
 }
 
 /// A topic file's name and decoded text, ready to parse.

@@ -137,8 +137,8 @@ impl Dossier {
     /// Frees what only verification reads, for a build that resolves
     /// once: each topic's file text (which locates resolve's errors) and
     /// its citations' normalised pieces, and each source's quote index.
-    /// At ten thousand topics that is a quarter of the memory render
-    /// would otherwise hold. A topic or source shared with a cache (as
+    /// At ten thousand topics that is about 110 MB of the 365 MB that
+    /// verification ends with. A topic or source shared with a cache (as
     /// `serve` keeps them) is left alone; diagnostics already made keep
     /// their own reference to a text.
     pub(crate) fn release_verification_inputs(&mut self) {
