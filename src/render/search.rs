@@ -77,7 +77,7 @@ const MAX_KEY_CHARS: usize = 6;
 const MIN_WORD_CHARS: usize = 2;
 /// Words too common to tell documents apart, dropped from English sites.
 /// [`is_english_stop_word`] is the same list as a `match`, which is what
-/// the indexer asks for every word.
+/// the analyzer asks for each word (the index, once per distinct word).
 const ENGLISH_STOP_WORDS: &[&str] = &[
     "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "had", "has", "have", "he",
     "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the", "their", "this",
@@ -803,11 +803,7 @@ fn short_word(key: u128) -> String {
 /// Whether the word of a [`short_key`], `length` bytes long, is an English
 /// stop word.
 fn is_stop_key(key: u128, length: usize) -> bool {
-    // No stop word is longer than five letters, and most words are.
-    length <= 5 && {
-        let bytes = key.to_le_bytes();
-        std::str::from_utf8(&bytes[..length]).is_ok_and(is_english_stop_word)
-    }
+    std::str::from_utf8(&key.to_le_bytes()[..length]).is_ok_and(is_english_stop_word)
 }
 
 /// Numbers words from many threads at once: a map in shards, each behind
