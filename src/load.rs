@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::fs;
@@ -85,15 +86,15 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
     let template_files = walk(&templates_dir, true)?;
     let static_dir = root.join("static");
     let static_files = walk(&static_dir, true)?;
-    let topics = topic_files
+    let topic_files: Vec<PathBuf> = topic_files
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .map(|p| read(root, &p))
-        .collect::<Result<Vec<_>>>()?;
-    let sources = source_files
-        .into_iter()
-        .map(|p| read(root, &p))
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let (topics, sources) = rayon::join(
+        || read_all(root, topic_files),
+        || read_all(root, source_files),
+    );
+    let (topics, sources) = (topics?, sources?);
     let templates = template_files
         .into_iter()
         .map(|p| Ok((relative(&templates_dir, &p), read(root, &p)?)))
@@ -111,6 +112,14 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
         statics,
         skipped,
     })
+}
+
+/// Reads files on every core (for thousands of small files a read is
+/// mostly a system call's fixed cost), in their order; the error is the
+/// first file's that cannot be read, as if they were read one by one.
+fn read_all(root: &Path, paths: Vec<PathBuf>) -> Result<Vec<RawFile>> {
+    let read: Vec<Result<RawFile>> = paths.into_par_iter().map(|p| read(root, &p)).collect();
+    read.into_iter().collect()
 }
 
 fn read(root: &Path, path: &Path) -> Result<RawFile> {
