@@ -174,6 +174,10 @@ pub(crate) struct SourceIndex {
     haystack: String,
     /// Start of each paragraph in `haystack`.
     starts: Vec<usize>,
+    /// Whether each paragraph is its own normal form ([`is_normal`]), so
+    /// that a match's offsets are already the paragraph's: decided once,
+    /// rather than for each quote found in it.
+    normal: Vec<bool>,
 }
 
 impl SourceIndex {
@@ -181,12 +185,23 @@ impl SourceIndex {
     pub(crate) fn new(paragraphs: &[Paragraph]) -> SourceIndex {
         let mut haystack = String::new();
         let mut starts = Vec::with_capacity(paragraphs.len());
+        let mut normal = Vec::with_capacity(paragraphs.len());
         for p in paragraphs {
             starts.push(haystack.len());
-            haystack.push_str(&normalise(&p.text));
+            let is = is_normal(&p.text);
+            if is {
+                haystack.push_str(&p.text);
+            } else {
+                normalise_with(&p.text, |piece, _| haystack.push_str(piece));
+            }
+            normal.push(is);
             haystack.push(PARAGRAPH_BREAK);
         }
-        SourceIndex { haystack, starts }
+        SourceIndex {
+            haystack,
+            starts,
+            normal,
+        }
     }
 
     fn paragraph_of(&self, offset: usize) -> usize {
@@ -247,7 +262,11 @@ impl SourceIndex {
             .iter()
             .flat_map(|r| [r.start - base, r.end - 1 - base])
             .collect();
-        let raw = raw_offsets(text, &wanted);
+        let raw = if self.normal[paragraph] {
+            wanted
+        } else {
+            raw_offsets(text, &wanted)
+        };
         let ranges = raw
             .chunks_exact(2)
             .map(|pair| pair[0]..char_end(text, pair[1]))

@@ -226,7 +226,7 @@ pub(crate) fn render(
         view.insert_into(&mut ctx);
         render_template(&d.templates, template, &ctx).map(|html| Output {
             path,
-            contents: Contents::Bytes(html.into_bytes()),
+            contents: Contents::Bytes(html),
         })
     };
     let problems = Problems::default();
@@ -460,9 +460,26 @@ struct NotFound {
     home: String,
 }
 
-fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<String, Diagnostic> {
-    tera.render(name, ctx)
-        .map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
+/// Renders one page. Each thread renders into a buffer it keeps, and the
+/// page is copied out at its exact size: a fresh buffer would be grown by
+/// doubling, copying a topic page four times over, and checked again as
+/// UTF-8 (tera writes only strings).
+fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
+    /// A buffer that grew past this (the home page of a large dossier) is
+    /// not kept.
+    const KEEP: usize = 256 * 1024;
+    thread_local! {
+        static PAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PAGE.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let rendered = tera.render_to(name, ctx, &mut *buffer);
+        let page = rendered.map(|()| buffer.to_vec());
+        if buffer.capacity() > KEEP {
+            *buffer = Vec::new();
+        }
+        page.map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
+    })
 }
 
 /// `topics/x/index.html` is served as `topics/x/`.
