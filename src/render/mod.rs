@@ -740,17 +740,26 @@ pub(crate) fn text_fragment(url: &str, words: &str) -> String {
         .unwrap_or(first_piece)
         .trim();
     let all: Vec<&str> = first_piece.split(' ').filter(|w| !w.is_empty()).collect();
-    let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-    let directive = if all.len() <= 8 {
-        enc(&all.join(" "))
-    } else {
-        format!(
-            "{},{}",
-            enc(&all[..4].join(" ")),
-            enc(&all[all.len() - 4..].join(" "))
-        )
+    // Written into one string: a hundred thousand notes make one each.
+    let mut out = String::with_capacity(base.len() + 9 + 3 * first_piece.len());
+    out.push_str(base);
+    out.push_str("#:~:text=");
+    let push = |out: &mut String, words: &[&str]| {
+        for (i, word) in words.iter().enumerate() {
+            if i > 0 {
+                out.push_str("%20");
+            }
+            out.extend(utf8_percent_encode(word, NON_ALPHANUMERIC));
+        }
     };
-    format!("{base}#:~:text={directive}")
+    if all.len() <= 8 {
+        push(&mut out, &all);
+    } else {
+        push(&mut out, &all[..4]);
+        out.push(',');
+        push(&mut out, &all[all.len() - 4..]);
+    }
+    out
 }
 
 #[cfg(test)]
