@@ -52,6 +52,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex};
 
@@ -117,7 +118,7 @@ pub(crate) enum Kind {
 
 /// One searchable document. Its texts are borrowed from the dossier where
 /// they can be: a source's title is shared by all its paragraphs.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Doc<'a> {
     /// Relative to the base path: `sources/x/#p-3`.
     pub url: String,
@@ -132,7 +133,7 @@ pub(crate) struct Doc<'a> {
 }
 
 /// One indexed text of a document.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Field<'a> {
     Text(Cow<'a, str>),
     /// HTML made by our own renderer, indexed by the words it shows: a
@@ -445,13 +446,93 @@ fn entity_length(rest: &str) -> usize {
     }
 }
 
+/// Documents, numbered from 0, made a run at a time when they are asked
+/// for: the index and its chunks each go through them once, and at 10,000
+/// topics all of them at once (their links, context lines and field lists)
+/// would hold some 45 MB at the build's peak.
+pub(crate) trait Documents: Sync {
+    fn len(&self) -> usize;
+    fn kind(&self, doc: usize) -> Kind;
+    /// The documents `range`, made now.
+    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>>;
+}
+
+impl Documents for [Doc<'_>] {
+    fn len(&self) -> usize {
+        <[Doc<'_>]>::len(self)
+    }
+
+    fn kind(&self, doc: usize) -> Kind {
+        self[doc].kind
+    }
+
+    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>> {
+        self[range].to_vec()
+    }
+}
+
+/// What a document of a dossier is; see [`documents`].
+#[derive(Clone, Copy, Debug)]
+enum DocRef {
+    Topic(u32),
+    Source(u32),
+    /// A source and the number of its paragraph.
+    Paragraph(u32, u32),
+    /// A source and the number of one of its passages.
+    Passage(u32, u32),
+}
+
+/// The documents of a dossier.
+pub(crate) struct SiteDocuments<'a> {
+    d: &'a Dossier,
+    docs: Vec<DocRef>,
+}
+
 /// The documents of a dossier, in a fixed order: topics, then each source
-/// followed by its paragraphs and its passages.
-pub(crate) fn documents(d: &Dossier) -> Vec<Doc<'_>> {
-    let mut docs: Vec<Doc<'_>> = d
-        .topics
-        .par_iter()
-        .map(|t| {
+/// followed by its paragraphs and its passages (those by where they are).
+pub(crate) fn documents(d: &Dossier) -> SiteDocuments<'_> {
+    let mut docs: Vec<DocRef> = (0..d.topics.len() as u32).map(DocRef::Topic).collect();
+    for (i, s) in d.sources.iter().enumerate() {
+        let i = i as u32;
+        docs.push(DocRef::Source(i));
+        docs.extend((0..s.source.paragraphs.len() as u32).map(|n| DocRef::Paragraph(i, n)));
+        let mut passages: Vec<u32> = (0..s.passages.len() as u32).collect();
+        passages.sort_by(|&a, &b| {
+            s.passages[a as usize]
+                .found
+                .cmp(&s.passages[b as usize].found)
+        });
+        docs.extend(passages.into_iter().map(|p| DocRef::Passage(i, p)));
+    }
+    SiteDocuments { d, docs }
+}
+
+impl Documents for SiteDocuments<'_> {
+    fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    fn kind(&self, doc: usize) -> Kind {
+        match self.docs[doc] {
+            DocRef::Topic(_) => Kind::Topic,
+            DocRef::Source(_) => Kind::Source,
+            DocRef::Paragraph(..) => Kind::Paragraph,
+            DocRef::Passage(..) => Kind::Passage,
+        }
+    }
+
+    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>> {
+        self.docs[range]
+            .iter()
+            .map(|&doc| make_doc(self.d, doc))
+            .collect()
+    }
+}
+
+fn make_doc(d: &Dossier, doc: DocRef) -> Doc<'_> {
+    match doc {
+        DocRef::Topic(t) => {
+            let t = &d.topics[t as usize];
             let meta = &t.topic.meta;
             let mut labels = meta.tags.clone();
             labels.extend(meta.people.iter().cloned());
@@ -468,77 +549,64 @@ pub(crate) fn documents(d: &Dossier) -> Vec<Doc<'_>> {
                     (1.0, Field::Html(&t.topic.doc.html)),
                 ],
             }
-        })
-        .collect();
-    let sources: Vec<Vec<Doc<'_>>> = d
-        .sources
-        .par_iter()
-        .map(|s| {
-            let mut docs = Vec::new();
-            source_documents(d, s, &mut docs);
-            docs
-        })
-        .collect();
-    docs.extend(sources.into_iter().flatten());
-    docs
-}
-
-fn source_documents<'a>(
-    d: &'a Dossier,
-    s: &'a crate::resolve::ResolvedSource,
-    docs: &mut Vec<Doc<'a>>,
-) {
-    let meta = &s.source.meta;
-    let id = &s.source.id;
-    let note = meta
-        .note
-        .as_deref()
-        .map(|n| plain_text(&super::untrusted_markdown(n)))
-        .unwrap_or_default();
-    docs.push(Doc {
-        url: format!("sources/{id}/"),
-        title: &meta.title,
-        kind: Kind::Source,
-        context: Cow::Owned(format!("Source · {}", meta.publisher)),
-        text: if note.is_empty() {
-            Cow::Borrowed(&meta.publisher)
-        } else {
-            Cow::Owned(note.clone())
-        },
-        fields: vec![
-            (4.0, meta.title.as_str().into()),
-            (2.0, meta.publisher.as_str().into()),
-            (2.0, meta.author.as_deref().unwrap_or_default().into()),
-            (1.0, note.into()),
-        ],
-    });
-    for (n, p) in s.source.paragraphs.iter().enumerate() {
-        docs.push(Doc {
-            url: format!("sources/{id}/#p-{}", n + 1),
-            title: &meta.title,
-            kind: Kind::Paragraph,
-            context: Cow::Owned(format!("Paragraph {}", n + 1)),
-            text: Cow::Borrowed(&p.text),
-            fields: vec![(1.0, p.text.as_str().into())],
-        });
-    }
-    let mut passages: Vec<_> = s.passages.iter().collect();
-    passages.sort_by(|a, b| a.found.cmp(&b.found));
-    for p in passages {
-        let mut citing: Vec<&str> = p
-            .backlinks
-            .iter()
-            .map(|b| d.topics[b.topic].topic.meta.title.as_str())
-            .collect();
-        citing.dedup();
-        docs.push(Doc {
-            url: format!("sources/{id}/#{}", p.id),
-            title: &meta.title,
-            kind: Kind::Passage,
-            context: Cow::Owned(format!("Quoted in {}", citing.join(", "))),
-            text: Cow::Borrowed(&p.words),
-            fields: vec![(1.0, p.words.as_str().into())],
-        });
+        }
+        DocRef::Source(s) => {
+            let s = &d.sources[s as usize];
+            let meta = &s.source.meta;
+            let note = meta
+                .note
+                .as_deref()
+                .map(|n| plain_text(&super::untrusted_markdown(n)))
+                .unwrap_or_default();
+            Doc {
+                url: format!("sources/{}/", s.source.id),
+                title: &meta.title,
+                kind: Kind::Source,
+                context: Cow::Owned(format!("Source · {}", meta.publisher)),
+                text: if note.is_empty() {
+                    Cow::Borrowed(&meta.publisher)
+                } else {
+                    Cow::Owned(note.clone())
+                },
+                fields: vec![
+                    (4.0, meta.title.as_str().into()),
+                    (2.0, meta.publisher.as_str().into()),
+                    (2.0, meta.author.as_deref().unwrap_or_default().into()),
+                    (1.0, note.into()),
+                ],
+            }
+        }
+        DocRef::Paragraph(s, n) => {
+            let s = &d.sources[s as usize];
+            let p = &s.source.paragraphs[n as usize];
+            let n = n + 1;
+            Doc {
+                url: format!("sources/{}/#p-{n}", s.source.id),
+                title: &s.source.meta.title,
+                kind: Kind::Paragraph,
+                context: Cow::Owned(format!("Paragraph {n}")),
+                text: Cow::Borrowed(&p.text),
+                fields: vec![(1.0, p.text.as_str().into())],
+            }
+        }
+        DocRef::Passage(s, p) => {
+            let s = &d.sources[s as usize];
+            let p = &s.passages[p as usize];
+            let mut citing: Vec<&str> = p
+                .backlinks
+                .iter()
+                .map(|b| d.topics[b.topic].topic.meta.title.as_str())
+                .collect();
+            citing.dedup();
+            Doc {
+                url: format!("sources/{}/#{}", s.source.id, p.id),
+                title: &s.source.meta.title,
+                kind: Kind::Passage,
+                context: Cow::Owned(format!("Quoted in {}", citing.join(", "))),
+                text: Cow::Borrowed(&p.words),
+                fields: vec![(1.0, p.words.as_str().into())],
+            }
+        }
     }
 }
 
@@ -617,7 +685,7 @@ pub(crate) type Index = Vec<(String, Entry)>;
 
 /// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
 /// `round(10 × score)`, at least 1.
-pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
+pub(crate) fn build_index<D: Documents + ?Sized>(docs: &D, analyzer: &Analyzer) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
     // Term frequencies of each document, in parallel runs of documents.
@@ -626,10 +694,11 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     // words are then numbered for the whole index.
     let vocabulary = Vocabulary::new();
     let run = docs.len().div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
-    let terms: Terms = docs
-        .par_chunks(run)
-        .flat_map_iter(|docs| {
-            let (words, mut terms) = count_terms(docs, analyzer);
+    let terms: Terms = (0..docs.len().div_ceil(run))
+        .into_par_iter()
+        .flat_map_iter(|r| {
+            let docs = docs.make(r * run..docs.len().min((r + 1) * run));
+            let (words, mut terms) = count_terms(&docs, analyzer);
             let numbers: Vec<u32> = words.iter().map(|w| vocabulary.number(w)).collect();
             for (list, _) in &mut terms {
                 for (number, _) in list.iter_mut() {
@@ -643,8 +712,8 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     // paragraph, and measured against paragraphs it would lose to any
     // paragraph that merely mentions its title word.
     let mut sums = [(0.0f32, 0u32); 4];
-    for (doc, (_, length)) in docs.iter().zip(&terms) {
-        let sum = &mut sums[doc.kind as usize];
+    for (doc, (_, length)) in terms.iter().enumerate() {
+        let sum = &mut sums[docs.kind(doc) as usize];
         sum.0 += length;
         sum.1 += 1;
     }
@@ -668,7 +737,7 @@ pub(crate) fn build_index(docs: &[Doc<'_>], analyzer: &Analyzer) -> Index {
     // Each document's list is freed once its postings are placed, so the
     // lists and the postings are not all held at once.
     for (doc, (numbered, length)) in terms.into_iter().enumerate() {
-        let average = averages[docs[doc].kind as usize];
+        let average = averages[docs.kind(doc) as usize];
         let norm = K1 * (1.0 - B + B * length / average);
         for (number, f) in numbered {
             let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
@@ -1092,15 +1161,16 @@ fn named(prefix: &str, bytes: Vec<u8>) -> (String, Vec<u8>) {
 /// so the rows of a large index are never all held at once (at 10,000
 /// topics they are 30 MB). A run's last chunk may be short; the script
 /// only needs the chunks in document order.
-fn chunks<R: Send>(
-    docs: &[Doc<'_>],
+fn chunks<R: Send, D: Documents + ?Sized>(
+    docs: &D,
     budget: usize,
     put: impl Fn(Vec<u8>) -> R + Sync,
 ) -> Vec<(u32, R)> {
     let run = docs.len().div_ceil(CHUNK_GROUPS).max(CHUNK_GROUP_MIN);
-    docs.par_chunks(run)
-        .enumerate()
-        .flat_map_iter(|(group, docs)| {
+    (0..docs.len().div_ceil(run))
+        .into_par_iter()
+        .flat_map_iter(|group| {
+            let docs = docs.make(group * run..docs.len().min((group + 1) * run));
             let mut out = Vec::new();
             let mut hand_on = |first: usize, chunk: Vec<u8>| {
                 out.push((first as u32, put(chunk)));
@@ -1371,7 +1441,7 @@ mod tests {
                 "Blinken spoke to Lavrov.",
             ),
         ];
-        let index = build_index(&docs, &Analyzer::for_language("en"));
+        let index = build_index(docs.as_slice(), &Analyzer::for_language("en"));
         let found = lookup(&index, &docs, "\"extended by five years New START\"");
         assert_eq!(found, ["sources/mt/#q-4-52-85", "sources/mt/#p-4"]);
         assert_eq!(lookup(&index, &docs, "lavrov"), ["sources/mt/#p-5"]);
@@ -1400,7 +1470,7 @@ mod tests {
             };
             docs.push(doc(&format!("sources/bi/#p-{n}"), Kind::Paragraph, text));
         }
-        let index = build_index(&docs, &Analyzer::for_language("en"));
+        let index = build_index(docs.as_slice(), &Analyzer::for_language("en"));
         assert_eq!(lookup(&index, &docs, "navalny")[0], "topics/navalny/");
     }
 
@@ -1408,7 +1478,7 @@ mod tests {
     fn shards_hold_every_word_once_under_its_longest_key() {
         let text: Vec<String> = (0..400).map(|i| format!("w{i} a{i}b x{}", i % 7)).collect();
         let docs: Vec<Doc<'_>> = text.iter().map(|t| doc("u", Kind::Topic, t)).collect();
-        let index = build_index(&docs, &Analyzer::for_language("xx"));
+        let index = build_index(docs.as_slice(), &Analyzer::for_language("xx"));
         let all = shards(&index, 2048);
         assert!(all.len() > 3, "{} shards", all.len());
         let keys: Vec<&str> = all.iter().map(|s| s.key.as_str()).collect();
@@ -1451,7 +1521,7 @@ mod tests {
             let docs: Vec<Doc<'_>> = (0..count)
                 .map(|i| doc(&format!("topics/{i}/"), Kind::Topic, "some words here"))
                 .collect();
-            let all: Vec<(u32, Vec<u8>)> = chunks(&docs, 400, |chunk| chunk);
+            let all: Vec<(u32, Vec<u8>)> = chunks(docs.as_slice(), 400, |chunk| chunk);
             assert!(
                 all.len() > count / 10,
                 "{count} documents: {} chunks",
