@@ -453,8 +453,16 @@ fn entity_length(rest: &str) -> usize {
 pub(crate) trait Documents: Sync {
     fn len(&self) -> usize;
     fn kind(&self, doc: usize) -> Kind;
-    /// The documents `range`, made now.
-    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>>;
+    /// The documents `range`, made now; their `part`, and maybe more.
+    fn make(&self, range: Range<usize>, part: DocPart) -> Vec<Doc<'_>>;
+}
+
+/// What of a document is wanted: the index reads only its fields, a chunk
+/// only the rest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DocPart {
+    Fields,
+    Row,
 }
 
 impl Documents for [Doc<'_>] {
@@ -466,7 +474,7 @@ impl Documents for [Doc<'_>] {
         self[doc].kind
     }
 
-    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>> {
+    fn make(&self, range: Range<usize>, _: DocPart) -> Vec<Doc<'_>> {
         self[range].to_vec()
     }
 }
@@ -521,33 +529,44 @@ impl Documents for SiteDocuments<'_> {
         }
     }
 
-    fn make(&self, range: Range<usize>) -> Vec<Doc<'_>> {
+    fn make(&self, range: Range<usize>, part: DocPart) -> Vec<Doc<'_>> {
         self.docs[range]
             .iter()
-            .map(|&doc| make_doc(self.d, doc))
+            .map(|&doc| make_doc(self.d, doc, part))
             .collect()
     }
 }
 
-fn make_doc(d: &Dossier, doc: DocRef) -> Doc<'_> {
-    match doc {
+/// A document of a dossier: its fields, or its row (link, context line and
+/// snippet text), as `part` asks; the other part is left empty.
+fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
+    let row = part == DocPart::Row;
+    let mut doc = match doc {
         DocRef::Topic(t) => {
             let t = &d.topics[t as usize];
             let meta = &t.topic.meta;
-            let mut labels = meta.tags.clone();
-            labels.extend(meta.people.iter().cloned());
             Doc {
-                url: format!("topics/{}/", t.topic.slug),
+                url: if row {
+                    format!("topics/{}/", t.topic.slug)
+                } else {
+                    String::new()
+                },
                 title: &meta.title,
                 kind: Kind::Topic,
                 context: Cow::Borrowed("Topic"),
                 text: Cow::Borrowed(&meta.summary),
-                fields: vec![
-                    (4.0, meta.title.as_str().into()),
-                    (2.0, meta.summary.as_str().into()),
-                    (2.0, labels.join(" ").into()),
-                    (1.0, Field::Html(&t.topic.doc.html)),
-                ],
+                fields: if row {
+                    Vec::new()
+                } else {
+                    let mut labels = meta.tags.clone();
+                    labels.extend(meta.people.iter().cloned());
+                    vec![
+                        (4.0, meta.title.as_str().into()),
+                        (2.0, meta.summary.as_str().into()),
+                        (2.0, labels.join(" ").into()),
+                        (1.0, Field::Html(&t.topic.doc.html)),
+                    ]
+                },
             }
         }
         DocRef::Source(s) => {
@@ -580,34 +599,63 @@ fn make_doc(d: &Dossier, doc: DocRef) -> Doc<'_> {
             let s = &d.sources[s as usize];
             let p = &s.source.paragraphs[n as usize];
             let n = n + 1;
+            let (url, context) = if row {
+                (
+                    format!("sources/{}/#p-{n}", s.source.id),
+                    Cow::Owned(format!("Paragraph {n}")),
+                )
+            } else {
+                (String::new(), Cow::Borrowed(""))
+            };
             Doc {
-                url: format!("sources/{}/#p-{n}", s.source.id),
+                url,
                 title: &s.source.meta.title,
                 kind: Kind::Paragraph,
-                context: Cow::Owned(format!("Paragraph {n}")),
+                context,
                 text: Cow::Borrowed(&p.text),
-                fields: vec![(1.0, p.text.as_str().into())],
+                fields: if row {
+                    Vec::new()
+                } else {
+                    vec![(1.0, p.text.as_str().into())]
+                },
             }
         }
         DocRef::Passage(s, p) => {
             let s = &d.sources[s as usize];
             let p = &s.passages[p as usize];
-            let mut citing: Vec<&str> = p
-                .backlinks
-                .iter()
-                .map(|b| d.topics[b.topic].topic.meta.title.as_str())
-                .collect();
-            citing.dedup();
+            let (url, context) = if row {
+                let mut citing: Vec<&str> = p
+                    .backlinks
+                    .iter()
+                    .map(|b| d.topics[b.topic].topic.meta.title.as_str())
+                    .collect();
+                citing.dedup();
+                (
+                    format!("sources/{}/#{}", s.source.id, p.id),
+                    Cow::Owned(format!("Quoted in {}", citing.join(", "))),
+                )
+            } else {
+                (String::new(), Cow::Borrowed(""))
+            };
             Doc {
-                url: format!("sources/{}/#{}", s.source.id, p.id),
+                url,
                 title: &s.source.meta.title,
                 kind: Kind::Passage,
-                context: Cow::Owned(format!("Quoted in {}", citing.join(", "))),
+                context,
                 text: Cow::Borrowed(&p.words),
-                fields: vec![(1.0, p.words.as_str().into())],
+                fields: if row {
+                    Vec::new()
+                } else {
+                    vec![(1.0, p.words.as_str().into())]
+                },
             }
         }
+    };
+    // A source's few fields are made either way (its note is needed by both).
+    if row {
+        doc.fields = Vec::new();
     }
+    doc
 }
 
 /// The text of HTML made by our own renderer: tags dropped (citation
@@ -697,7 +745,7 @@ pub(crate) fn build_index<D: Documents + ?Sized>(docs: &D, analyzer: &Analyzer) 
     let terms: Terms = (0..docs.len().div_ceil(run))
         .into_par_iter()
         .flat_map_iter(|r| {
-            let docs = docs.make(r * run..docs.len().min((r + 1) * run));
+            let docs = docs.make(r * run..docs.len().min((r + 1) * run), DocPart::Fields);
             let (words, mut terms) = count_terms(&docs, analyzer);
             let numbers: Vec<u32> = words.iter().map(|w| vocabulary.number(w)).collect();
             for (list, _) in &mut terms {
@@ -1170,7 +1218,7 @@ fn chunks<R: Send, D: Documents + ?Sized>(
     (0..docs.len().div_ceil(run))
         .into_par_iter()
         .flat_map_iter(|group| {
-            let docs = docs.make(group * run..docs.len().min((group + 1) * run));
+            let docs = docs.make(group * run..docs.len().min((group + 1) * run), DocPart::Row);
             let mut out = Vec::new();
             let mut hand_on = |first: usize, chunk: Vec<u8>| {
                 out.push((first as u32, put(chunk)));
