@@ -17,6 +17,19 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Writes a file made of pieces, in order.
+pub(crate) fn write_pieces(path: &Path, pieces: &[Vec<u8>]) -> Result<()> {
+    use std::io::Write as _;
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::File::create(path)?;
+        for piece in pieces {
+            file.write_all(piece)?;
+        }
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Creates a folder and its missing parents.
 pub(crate) fn create_dir_all(path: &Path) -> Result<()> {
     std::fs::create_dir_all(path)

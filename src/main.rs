@@ -388,8 +388,14 @@ impl Progress {
 fn print_timings(stages: &[(dossier::Stage, std::time::Instant, Option<u64>)]) {
     let end = (std::time::Instant::now(), peak_memory());
     let mut err = std::io::stderr().lock();
+    // The kernel's high-water mark is kept from approximate counts, and a
+    // later reading can be a little lower: the peak by then is the highest
+    // reading so far.
+    let mut highest = None;
     for (i, (stage, started, _)) in stages.iter().enumerate() {
         let (until, peak) = stages.get(i + 1).map_or(end, |next| (next.1, next.2));
+        let peak = peak.map(|kib| kib.max(highest.unwrap_or(0)));
+        highest = peak.or(highest);
         let ms = until.duration_since(*started).as_secs_f64() * 1000.0;
         let peak = peak.map_or(String::new(), |kib| {
             format!("  (peak {:.0} MiB)", kib as f64 / 1024.0)

@@ -556,6 +556,7 @@ impl ServedOutput {
     fn from(output: Output) -> Result<ServedOutput, String> {
         let bytes = match output.contents {
             Contents::Bytes(bytes) => bytes,
+            Contents::Pieces(pieces) => pieces.concat(),
             Contents::Copy(path) => std::fs::read(&path)
                 .map_err(|e| format!("error: cannot read {}: {e}\n", path.display()))?,
         };

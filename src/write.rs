@@ -198,16 +198,24 @@ impl Sink for Staging {
             fs::create_dir_all(&self.staging.join(folder))?;
         }
         match &output.contents {
-            Contents::Bytes(bytes) => {
-                let hash = xxh3_128(bytes);
-                let len = bytes.len() as u64;
+            Contents::Bytes(_) | Contents::Pieces(_) => {
+                let pieces = match &output.contents {
+                    Contents::Bytes(bytes) => std::slice::from_ref(bytes),
+                    Contents::Pieces(pieces) => pieces.as_slice(),
+                    Contents::Copy(_) => &[],
+                };
+                let hash = hash_pieces(pieces);
+                let len = pieces.iter().map(|p| p.len() as u64).sum();
                 let old = self.out.join(&output.path);
                 // An unchanged file is linked from the previous site, not
                 // written again; removing that site then frees nothing.
                 let linked = self.previous.unchanged(&output.path, &old, hash, len)
                     && std::fs::hard_link(&old, &target).is_ok();
                 if !linked {
-                    fs::write(&target, bytes)?;
+                    match pieces {
+                        [bytes] => fs::write(&target, bytes)?,
+                        _ => fs::write_pieces(&target, pieces)?,
+                    }
                 }
                 self.manifest
                     .lock()
@@ -225,6 +233,21 @@ impl Sink for Staging {
             self.pages.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+}
+
+/// XXH3-128 of the pieces' bytes one after the other: what `xxh3_128`
+/// gives for them joined.
+fn hash_pieces(pieces: &[Vec<u8>]) -> u128 {
+    match pieces {
+        [bytes] => xxh3_128(bytes),
+        _ => {
+            let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+            for piece in pieces {
+                hasher.update(piece);
+            }
+            hasher.digest128()
+        }
     }
 }
 
@@ -284,6 +307,19 @@ fn absolute(path: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_file_in_pieces_hashes_as_its_bytes_joined() {
+        let pieces: Vec<Vec<u8>> = vec![
+            b"{\"a\":".to_vec(),
+            Vec::new(),
+            vec![b'1'; 300],
+            b"}".to_vec(),
+        ];
+        assert_eq!(hash_pieces(&pieces), xxh3_128(&pieces.concat()));
+        let one = vec![b"only".to_vec()];
+        assert_eq!(hash_pieces(&one), xxh3_128(b"only"));
+    }
+
     /// Writes `outputs` into `out` as a build does.
     fn write(outputs: &[Output], out: &Path) -> Result<()> {
         let staging = Staging::begin(out)?;
@@ -292,6 +328,7 @@ mod tests {
                 path: o.path.clone(),
                 contents: match &o.contents {
                     Contents::Bytes(b) => Contents::Bytes(b.clone()),
+                    Contents::Pieces(p) => Contents::Pieces(p.clone()),
                     Contents::Copy(p) => Contents::Copy(p.clone()),
                 },
             };

@@ -82,13 +82,14 @@ struct CiterExport<'a> {
     anchors: &'a [String],
 }
 
-/// Serialises the dossier (compact, stable key order).
+/// Serialises the dossier (compact, stable key order), as pieces to be
+/// written one after the other.
 ///
-/// Each topic and source is serialised on its own, in parallel, and the
-/// pieces are then copied into one buffer of the exact size: serialising
-/// tens of megabytes into one growing buffer would take one thread and,
-/// as the buffer doubled, up to three times the file's size in memory.
-pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
+/// Each topic and source is serialised on its own, in parallel: serialising
+/// tens of megabytes into one growing buffer would take one thread and, as
+/// the buffer doubled, up to three times the file's size in memory. The
+/// pieces are not joined either, which would hold the file twice.
+pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<Vec<u8>> {
     let topics: Vec<Vec<u8>> = d
         .topics
         .par_iter()
@@ -183,35 +184,25 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<u8> {
         title: &d.config.title,
         base_url: &d.config.base_url,
     });
-    // `{"version":…,"base_url":"…"}` loses its closing brace to the lists.
-    let header = &header[..header.len() - 1];
-    let lists = [
+    // `{"version":…,"base_url":"…"}` loses its closing brace to the lists;
+    // each item but a list's last carries the comma after it.
+    let mut pieces = Vec::with_capacity(topics.len() + sources.len() + 3);
+    pieces.push(header[..header.len() - 1].to_vec());
+    for (key, items) in [
         (&b",\"topics\":["[..], topics),
         (b"],\"sources\":[", sources),
-    ];
-    let size = header.len()
-        + lists
-            .iter()
-            .map(|(key, items)| {
-                let commas = items.len().saturating_sub(1);
-                key.len() + commas + items.iter().map(Vec::len).sum::<usize>()
-            })
-            .sum::<usize>()
-        + "]}\n".len();
-    let mut bytes = Vec::with_capacity(size);
-    bytes.extend_from_slice(header);
-    for (key, items) in lists {
-        bytes.extend_from_slice(key);
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                bytes.push(b',');
+    ] {
+        pieces.push(key.to_vec());
+        let last = items.len().saturating_sub(1);
+        for (i, mut item) in items.into_iter().enumerate() {
+            if i < last {
+                item.push(b',');
             }
-            bytes.extend_from_slice(&item);
+            pieces.push(item);
         }
     }
-    bytes.extend_from_slice(b"]}\n");
-    debug_assert_eq!(bytes.len(), size);
-    bytes
+    pieces.push(b"]}\n".to_vec());
+    pieces
 }
 
 /// Serialises `value` as compact JSON in which `<`, `>` and `&` are

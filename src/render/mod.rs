@@ -49,6 +49,10 @@ pub(crate) struct Output {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Contents {
     Bytes(Vec<u8>),
+    /// Bytes in pieces, to be written one after the other: a file of tens
+    /// of megabytes made in parallel parts need not be copied into one
+    /// buffer first.
+    Pieces(Vec<Vec<u8>>),
     Copy(PathBuf),
 }
 
@@ -250,7 +254,10 @@ pub(crate) fn render(
             // add to the build's peak memory.
             scope.spawn(|_| {
                 search::outputs(d, &|output| put(Ok(output)));
-                bytes("dossier.json".into(), json::export(d, &links));
+                put(Ok(Output {
+                    path: "dossier.json".into(),
+                    contents: Contents::Pieces(json::export(d, &links)),
+                }));
             });
             scope.spawn(|_| {
                 let index = index_view(d, &links);
