@@ -119,7 +119,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<Vec<u8>> {
                 })
                 .collect();
             let meta = &t.topic.meta;
-            inert(&TopicExport {
+            inert_exact(&TopicExport {
                 slug: &t.topic.slug,
                 title: &meta.title,
                 summary: &meta.summary,
@@ -140,7 +140,7 @@ pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<Vec<u8>> {
             let meta = &s.source.meta;
             let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
             passages.sort_by(|a, b| a.found.cmp(&b.found));
-            inert(&SourceExport {
+            inert_exact(&SourceExport {
                 id: &s.source.id,
                 title: &meta.title,
                 publisher: &meta.publisher,
@@ -217,6 +217,31 @@ pub(crate) fn inert<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     // finite) cannot fail, and writing to a Vec cannot either.
     let _ = value.serialize(&mut serializer);
     out
+}
+
+/// [`inert`], in a buffer of exactly its size: serialised into a buffer
+/// each thread keeps, then copied out. The export holds its twelve
+/// thousand pieces until they are written; grown by doubling, they would
+/// take half as much again (at 10,000 topics, 100 MB for 41 MB of JSON).
+fn inert_exact<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
+    /// A buffer that grew past this is not kept.
+    const KEEP: usize = 1 << 20;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut *buffer, InertFormatter);
+        // As in `inert`: this cannot fail.
+        let _ = value.serialize(&mut serializer);
+        // With room for the comma that may follow it in the file.
+        let mut exact = Vec::with_capacity(buffer.len() + 1);
+        exact.extend_from_slice(buffer);
+        if buffer.capacity() > KEEP {
+            *buffer = Vec::new();
+        }
+        exact
+    })
 }
 
 /// serde_json's compact format, with markup characters escaped in strings.
