@@ -597,33 +597,20 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
         }
         DocRef::Paragraph(s, n) => {
             let s = &d.sources[s as usize];
-            let p = &s.source.paragraphs[n as usize];
+            let text = &s.source.paragraphs[n as usize].text;
             let n = n + 1;
-            let (url, context) = if row {
+            let row = row.then(|| {
                 (
                     format!("sources/{}/#p-{n}", s.source.id),
-                    Cow::Owned(format!("Paragraph {n}")),
+                    format!("Paragraph {n}"),
                 )
-            } else {
-                (String::new(), Cow::Borrowed(""))
-            };
-            Doc {
-                url,
-                title: &s.source.meta.title,
-                kind: Kind::Paragraph,
-                context,
-                text: Cow::Borrowed(&p.text),
-                fields: if row {
-                    Vec::new()
-                } else {
-                    vec![(1.0, p.text.as_str().into())]
-                },
-            }
+            });
+            one_text(&s.source.meta.title, Kind::Paragraph, text, row)
         }
         DocRef::Passage(s, p) => {
             let s = &d.sources[s as usize];
             let p = &s.passages[p as usize];
-            let (url, context) = if row {
+            let row = row.then(|| {
                 let mut citing: Vec<&str> = p
                     .backlinks
                     .iter()
@@ -632,23 +619,10 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
                 citing.dedup();
                 (
                     format!("sources/{}/#{}", s.source.id, p.id),
-                    Cow::Owned(format!("Quoted in {}", citing.join(", "))),
+                    format!("Quoted in {}", citing.join(", ")),
                 )
-            } else {
-                (String::new(), Cow::Borrowed(""))
-            };
-            Doc {
-                url,
-                title: &s.source.meta.title,
-                kind: Kind::Passage,
-                context,
-                text: Cow::Borrowed(&p.words),
-                fields: if row {
-                    Vec::new()
-                } else {
-                    vec![(1.0, p.words.as_str().into())]
-                },
-            }
+            });
+            one_text(&s.source.meta.title, Kind::Passage, &p.words, row)
         }
     };
     // A source's few fields are made either way (its note is needed by both).
@@ -656,6 +630,28 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
         doc.fields = Vec::new();
     }
     doc
+}
+
+/// A document of one text, its only field: with its link and context line
+/// when `row` gives them, else with its field.
+fn one_text<'a>(
+    title: &'a str,
+    kind: Kind,
+    text: &'a str,
+    row: Option<(String, String)>,
+) -> Doc<'a> {
+    let (url, context, fields) = match row {
+        Some((url, context)) => (url, Cow::Owned(context), Vec::new()),
+        None => (String::new(), Cow::Borrowed(""), vec![(1.0, text.into())]),
+    };
+    Doc {
+        url,
+        title,
+        kind,
+        context,
+        text: Cow::Borrowed(text),
+        fields,
+    }
 }
 
 /// The text of HTML made by our own renderer: tags dropped (citation
