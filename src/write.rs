@@ -198,30 +198,10 @@ impl Sink for Staging {
             fs::create_dir_all(&self.staging.join(folder))?;
         }
         match &output.contents {
-            Contents::Bytes(_) | Contents::Pieces(_) => {
-                let pieces = match &output.contents {
-                    Contents::Bytes(bytes) => std::slice::from_ref(bytes),
-                    Contents::Pieces(pieces) => pieces.as_slice(),
-                    Contents::Copy(_) => &[],
-                };
-                let hash = hash_pieces(pieces);
-                let len = pieces.iter().map(|p| p.len() as u64).sum();
-                let old = self.out.join(&output.path);
-                // An unchanged file is linked from the previous site, not
-                // written again; removing that site then frees nothing.
-                let linked = self.previous.unchanged(&output.path, &old, hash, len)
-                    && std::fs::hard_link(&old, &target).is_ok();
-                if !linked {
-                    match pieces {
-                        [bytes] => fs::write(&target, bytes)?,
-                        _ => fs::write_pieces(&target, pieces)?,
-                    }
-                }
-                self.manifest
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push((output.path.clone(), hash, len));
+            Contents::Bytes(bytes) => {
+                self.put_bytes(&output.path, &target, std::slice::from_ref(bytes))?;
             }
+            Contents::Pieces(pieces) => self.put_bytes(&output.path, &target, pieces)?,
             Contents::Copy(from) => {
                 std::fs::copy(from, &target).with_context(|| {
                     format!("cannot copy {} to {}", from.display(), target.display())
@@ -232,6 +212,31 @@ impl Sink for Staging {
         if output.path.ends_with(".html") {
             self.pages.fetch_add(1, Ordering::Relaxed);
         }
+        Ok(())
+    }
+}
+
+impl Staging {
+    /// Writes a file made of `pieces` at `target` (or links it from the
+    /// previous site when it is unchanged), and records it in the manifest.
+    fn put_bytes(&self, path: &str, target: &Path, pieces: &[Vec<u8>]) -> Result<()> {
+        let hash = hash_pieces(pieces);
+        let len = pieces.iter().map(|p| p.len() as u64).sum();
+        let old = self.out.join(path);
+        // An unchanged file is linked from the previous site, not written
+        // again; removing that site then frees nothing.
+        let linked = self.previous.unchanged(path, &old, hash, len)
+            && std::fs::hard_link(&old, target).is_ok();
+        if !linked {
+            match pieces {
+                [bytes] => fs::write(target, bytes)?,
+                _ => fs::write_pieces(target, pieces)?,
+            }
+        }
+        self.manifest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((path.to_owned(), hash, len));
         Ok(())
     }
 }

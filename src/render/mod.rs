@@ -468,9 +468,9 @@ struct NotFound {
 }
 
 /// Renders one page. Each thread renders into a buffer it keeps, and the
-/// page is copied out at its exact size: a fresh buffer would be grown by
-/// doubling, copying a topic page four times over, and checked again as
-/// UTF-8 (tera writes only strings).
+/// page is copied out at its exact size: tera's own buffer starts at 2 KB
+/// and doubles (four copies for a topic page), and its text is checked as
+/// UTF-8 again although tera writes only strings.
 fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
     /// A buffer that grew past this (the home page of a large dossier) is
     /// not kept.
