@@ -828,11 +828,16 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
     // where its entry stands in that document's list.
     let mut met: Vec<(u32, u32)> = Vec::new();
     let stop_words = !analyzer.stop_words.is_empty();
+    // Each document's list is gathered here and kept as an exact copy:
+    // grown by doubling, the lists of all documents would hold a third
+    // more than their entries until the postings are placed.
+    let mut gathered: Vec<(u32, f32)> = Vec::new();
     let terms = docs
         .iter()
         .zip(1..)
         .map(|(doc, stamp)| {
-            let mut list: Vec<(u32, f32)> = Vec::new();
+            let list = &mut gathered;
+            list.clear();
             let mut length = 0.0;
             for &(boost, ref field) in &doc.fields {
                 let mut count = |number: u32, met: &mut Vec<(u32, u32)>| {
@@ -873,7 +878,7 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
                     Field::Html(html) => each_html_token(html, &mut token),
                 }
             }
-            (list, length)
+            (list.to_vec(), length)
         })
         .collect();
     let mut words = vec![Cow::Borrowed(""); met.len()];
