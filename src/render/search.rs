@@ -465,6 +465,7 @@ pub(crate) enum DocPart {
     Row,
 }
 
+#[cfg(test)]
 impl Documents for [Doc<'_>] {
     fn len(&self) -> usize {
         <[Doc<'_>]>::len(self)
@@ -541,7 +542,7 @@ impl Documents for SiteDocuments<'_> {
 /// snippet text), as `part` asks; the other part is left empty.
 fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
     let row = part == DocPart::Row;
-    let mut doc = match doc {
+    match doc {
         DocRef::Topic(t) => {
             let t = &d.topics[t as usize];
             let meta = &t.topic.meta;
@@ -577,22 +578,35 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
                 .as_deref()
                 .map(|n| plain_text(&super::untrusted_markdown(n)))
                 .unwrap_or_default();
-            Doc {
-                url: format!("sources/{}/", s.source.id),
-                title: &meta.title,
-                kind: Kind::Source,
-                context: Cow::Owned(format!("Source · {}", meta.publisher)),
-                text: if note.is_empty() {
-                    Cow::Borrowed(&meta.publisher)
+            let (url, context, text, fields) = if row {
+                let text = if note.is_empty() {
+                    Cow::Borrowed(meta.publisher.as_str())
                 } else {
-                    Cow::Owned(note.clone())
-                },
-                fields: vec![
+                    Cow::Owned(note)
+                };
+                let context = Cow::Owned(format!("Source · {}", meta.publisher));
+                (
+                    format!("sources/{}/", s.source.id),
+                    context,
+                    text,
+                    Vec::new(),
+                )
+            } else {
+                let fields = vec![
                     (4.0, meta.title.as_str().into()),
                     (2.0, meta.publisher.as_str().into()),
                     (2.0, meta.author.as_deref().unwrap_or_default().into()),
                     (1.0, note.into()),
-                ],
+                ];
+                (String::new(), Cow::Borrowed(""), Cow::Borrowed(""), fields)
+            };
+            Doc {
+                url,
+                title: &meta.title,
+                kind: Kind::Source,
+                context,
+                text,
+                fields,
             }
         }
         DocRef::Paragraph(s, n) => {
@@ -624,12 +638,7 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
             });
             one_text(&s.source.meta.title, Kind::Passage, &p.words, row)
         }
-    };
-    // A source's few fields are made either way (its note is needed by both).
-    if row {
-        doc.fields = Vec::new();
     }
-    doc
 }
 
 /// A document of one text, its only field: with its link and context line
