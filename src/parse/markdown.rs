@@ -15,7 +15,6 @@
 //! links) is resolved later and drawn by the template.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fmt::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -461,7 +460,13 @@ impl<'d> Builder<'d> {
             notes.len() - 1
         });
         let sites = &mut self.document.notes[note].sites;
-        let site = format!("cite-{}-{}", note + 1, letter(sites.len()));
+        let site = [
+            "cite-",
+            itoa::Buffer::new().format(note + 1),
+            "-",
+            &letter(sites.len()),
+        ]
+        .concat();
         sites.push(site.clone());
         (note, site)
     }
@@ -603,11 +608,21 @@ fn is_reserved_id(id: &str) -> bool {
 }
 
 fn push_ref(html: &mut String, note: usize, site: &str) {
-    let number = note + 1;
-    let _ = write!(
-        html,
-        "<a id=\"{site}\" href=\"#note-{number}\" role=\"doc-noteref\" aria-label=\"Note {number}\">{number}</a>"
-    );
+    let mut buffer = itoa::Buffer::new();
+    let number = buffer.format(note + 1);
+    for piece in [
+        "<a id=\"",
+        site,
+        "\" href=\"#note-",
+        number,
+        "\" role=\"doc-noteref\" aria-label=\"Note ",
+        number,
+        "\">",
+        number,
+        "</a>",
+    ] {
+        html.push_str(piece);
+    }
 }
 
 /// Backlink letters: a … z, then aa, ab, ….

@@ -218,7 +218,15 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     let links = Links { base: base_path };
     let site = SiteView::new(&d.config, base_path);
-    let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
+    // `own` is HTML made for this page alone (a topic's notes, a source's
+    // paragraphs: tens of kilobytes), moved into the view as that field
+    // rather than copied into it.
+    let page_with = |template: &str,
+                     path: String,
+                     kind: &str,
+                     title: &str,
+                     view: &dyn ViewValue,
+                     own: Option<(&str, String)>| {
         let mut ctx = Context::new();
         ctx.insert("site", &site);
         ctx.insert("page_kind", kind);
@@ -227,11 +235,29 @@ pub(crate) fn render(
             "canonical",
             &format!("{}{}", d.config.base_url, canonical_path(&path)),
         );
-        view.insert_into(&mut ctx);
+        let file = || format!("templates/{template}");
+        let mut value = view.to_value().map_err(|e| {
+            Diagnostic::file(
+                &file(),
+                format!("cannot pass the page to the template: {e}"),
+            )
+        })?;
+        if let (serde_json::Value::Object(fields), Some((name, html))) = (&mut value, own) {
+            fields.insert(name.to_owned(), serde_json::Value::String(html));
+        }
+        let mut page = serde_json::Map::new();
+        page.insert("page".to_owned(), value);
+        ctx.extend(
+            Context::from_value(serde_json::Value::Object(page))
+                .map_err(|e| Diagnostic::file(&file(), templates::error_chain(&e)))?,
+        );
         render_template(&d.templates, template, &ctx).map(|html| Output {
             path,
             contents: Contents::Bytes(html),
         })
+    };
+    let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
+        page_with(template, path, kind, title, view, None)
     };
     let problems = Problems::default();
     let put = |output: Result<Output, Diagnostic>| problems.put(sink, output);
@@ -352,17 +378,18 @@ pub(crate) fn render(
                     .filter(|(_, t)| selection.topic(&t.topic.slug))
                     .for_each(|(i, t)| {
                         let mut view = topic_view(d, t, &refs, &links);
-                        view.notes_html = notes::html(&view.notes, site.origin);
+                        let notes_html = notes::html(&view.notes, site.origin);
                         if !d.templates.reads_notes {
                             view.notes = Vec::new();
                         }
                         view.also = compare::mention_views(d, analysis, i, &links);
-                        put(page(
+                        put(page_with(
                             "topic.html",
                             format!("topics/{}/index.html", t.topic.slug),
                             "topic",
                             &t.topic.meta.title,
                             &view,
+                            Some(("notes_html", notes_html)),
                         ));
                     });
             });
@@ -375,17 +402,18 @@ pub(crate) fn render(
                     .filter(|(_, s)| selection.source(&s.source.id))
                     .for_each(|(i, s)| {
                         let mut view = source_view(d, s, &links);
-                        view.paragraphs_html = paragraphs_html(&view.paragraphs);
+                        let paragraphs_html = paragraphs_html(&view.paragraphs);
                         if !d.templates.reads_paragraphs {
                             view.paragraphs = Vec::new();
                         }
                         view.rewrites = compare::rewrites_view(d, analysis, i, &links);
-                        put(page(
+                        put(page_with(
                             "source.html",
                             format!("sources/{}/index.html", s.source.id),
                             "source",
                             &s.source.meta.title,
                             &view,
+                            Some(("paragraphs_html", paragraphs_html)),
                         ));
                         bytes(format!("sources/{}.txt", s.source.id), s.source.raw.clone());
                     });
@@ -451,14 +479,14 @@ fn statics(d: &Dossier, put: &(dyn Fn(Result<Output, Diagnostic>) + Sync)) {
     }
 }
 
-/// Lets one closure insert any page's view as `page`.
+/// Lets one closure take any page's view.
 trait ViewValue: Sync {
-    fn insert_into(&self, ctx: &mut Context);
+    fn to_value(&self) -> serde_json::Result<serde_json::Value>;
 }
 
 impl<T: Serialize + Sync> ViewValue for T {
-    fn insert_into(&self, ctx: &mut Context) {
-        ctx.insert("page", self);
+    fn to_value(&self) -> serde_json::Result<serde_json::Value> {
+        serde_json::to_value(self)
     }
 }
 
@@ -523,13 +551,13 @@ fn topic_view<'a>(
                 .iter()
                 .enumerate()
                 .map(|(k, site)| BacklinkView {
-                    href: format!("#{site}"),
+                    href: ["#", site.as_str()].concat(),
                     label: crate::parse::markdown::letter(k),
                 })
                 .collect();
             let mut view = NoteView {
                 number,
-                id: format!("note-{number}"),
+                id: ["note-", itoa::Buffer::new().format(number)].concat(),
                 kind: "footnote",
                 html: None,
                 words: None,
@@ -560,7 +588,7 @@ fn topic_view<'a>(
                     view.kind = "passage";
                     view.words = Some(&p.words);
                     view.source = Some(&refs[*source]);
-                    view.passage_url = Some(format!("{}#{}", links.source(&s.source.id), p.id));
+                    view.passage_url = Some(links.source_at(&s.source.id, &p.id));
                     view.original_url = s
                         .source
                         .meta
@@ -593,7 +621,6 @@ fn topic_view<'a>(
         body_html: &t.topic.doc.html,
         headings: &t.topic.doc.headings,
         notes,
-        notes_html: String::new(),
         sources: cited_sources(d, t).into_iter().map(|s| &refs[s]).collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
@@ -624,13 +651,12 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
                         .iter()
                         .map(|b| {
                             let topic = &d.topics[b.topic].topic;
-                            let page = links.topic(&topic.slug);
                             CitedIn {
                                 title: topic.meta.title.clone(),
                                 hrefs: d
                                     .sites(b)
                                     .iter()
-                                    .map(|site| format!("{page}#{site}"))
+                                    .map(|site| links.topic_at(&topic.slug, site))
                                     .collect(),
                             }
                         })
@@ -639,7 +665,7 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
                 .collect();
             ParagraphView {
                 number: n + 1,
-                id: format!("p-{}", n + 1),
+                id: ["p-", itoa::Buffer::new().format(n + 1)].concat(),
                 bullet: para.bullet,
                 html: passages::mark(&para.text, &passages, &cited_in),
                 cited: !passages.is_empty(),
@@ -653,7 +679,7 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
             let topic = &d.topics[b.topic].topic;
             LinkView {
                 title: &topic.meta.title,
-                url: format!("{}#{}", links.topic(&topic.slug), d.sites(b)[0]),
+                url: links.topic_at(&topic.slug, &d.sites(b)[0]),
             }
         })
         .collect();
@@ -669,7 +695,6 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
         raw_url: links.raw(&s.source.id),
         raw_bytes: s.source.raw.len(),
         paragraphs,
-        paragraphs_html: String::new(),
         whole_citers,
         passage_count: s.passages.len(),
         rewrites: compare::RewritesView::default(),

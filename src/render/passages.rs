@@ -8,9 +8,8 @@
 //! All source text is escaped: it is untrusted.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
-use super::templates::escape as escape_html;
+use super::templates::{escape as escape_html, escape_into};
 
 use crate::resolve::Passage;
 
@@ -47,9 +46,9 @@ pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>])
                     .any(|r| r.start <= a && b <= r.end)
             })
             .collect();
-        let segment = escape_html(&text[a..b]);
+        let segment = &text[a..b];
         if covering.is_empty() {
-            html.push_str(&segment);
+            escape_into(&mut html, segment);
         } else {
             let mut ids = Vec::new();
             for &i in &covering {
@@ -63,12 +62,15 @@ pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>])
             let data: Vec<&str> = covering.iter().map(|&i| passages[i].id.as_str()).collect();
             let data = data.join(" ");
             if ids.is_empty() {
-                let _ = write!(html, "<mark data-q=\"{data}\">");
+                push_all(&mut html, &["<mark data-q=\"", &data, "\">"]);
             }
             for id in &ids {
-                let _ = write!(html, "<mark id=\"{id}\" data-q=\"{data}\">");
+                push_all(
+                    &mut html,
+                    &["<mark id=\"", id, "\" data-q=\"", &data, "\">"],
+                );
             }
-            html.push_str(&segment);
+            escape_into(&mut html, segment);
             for _ in 0..ids.len().max(1) {
                 html.push_str("</mark>");
             }
@@ -91,17 +93,36 @@ fn push_cited_in(html: &mut String, cited_in: &[CitedIn]) {
         let title = escape_html(&c.title);
         for (k, href) in c.hrefs.iter().enumerate() {
             if k == 0 {
-                let _ = write!(html, "<a href=\"{href}\">{title}&nbsp;↩</a>");
+                push_all(html, &["<a href=\"", href, "\">", &title, "&nbsp;↩</a>"]);
             } else {
                 let letter = crate::parse::markdown::letter(k);
-                let _ = write!(
+                push_all(
                     html,
-                    " <a href=\"{href}\" aria-label=\"{title}, citation {letter}\">{letter}</a>"
+                    &[
+                        " <a href=\"",
+                        href,
+                        "\" aria-label=\"",
+                        &title,
+                        ", citation ",
+                        &letter,
+                        "\">",
+                        &letter,
+                        "</a>",
+                    ],
                 );
             }
         }
     }
     html.push_str("</span>");
+}
+
+/// Appends `pieces` in order: a page's marks and links are many small
+/// pieces, which `write!` would pass through the formatting machinery.
+fn push_all(html: &mut String, pieces: &[&str]) {
+    html.reserve(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        html.push_str(piece);
+    }
 }
 
 #[cfg(test)]

@@ -548,7 +548,7 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
             let meta = &t.topic.meta;
             Doc {
                 url: if row {
-                    format!("topics/{}/", t.topic.slug)
+                    ["topics/", &t.topic.slug, "/"].concat()
                 } else {
                     String::new()
                 },
@@ -584,9 +584,9 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
                 } else {
                     Cow::Owned(note)
                 };
-                let context = Cow::Owned(format!("Source · {}", meta.publisher));
+                let context = Cow::Owned(["Source · ", &meta.publisher].concat());
                 (
-                    format!("sources/{}/", s.source.id),
+                    ["sources/", &s.source.id, "/"].concat(),
                     context,
                     text,
                     Vec::new(),
@@ -612,11 +612,12 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
         DocRef::Paragraph(s, n) => {
             let s = &d.sources[s as usize];
             let text = &s.source.paragraphs[n as usize].text;
-            let n = n + 1;
             let row = row.then(|| {
+                let mut number = itoa::Buffer::new();
+                let n = number.format(n + 1);
                 (
-                    format!("sources/{}/#p-{n}", s.source.id),
-                    format!("Paragraph {n}"),
+                    ["sources/", &s.source.id, "/#p-", n].concat(),
+                    ["Paragraph ", n].concat(),
                 )
             });
             one_text(&s.source.meta.title, Kind::Paragraph, text, row)
@@ -632,8 +633,8 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
                     .collect();
                 citing.dedup();
                 (
-                    format!("sources/{}/#{}", s.source.id, p.id),
-                    format!("Quoted in {}", citing.join(", ")),
+                    ["sources/", &s.source.id, "/#", &p.id].concat(),
+                    ["Quoted in ", &citing.join(", ")].concat(),
                 )
             });
             one_text(&s.source.meta.title, Kind::Passage, &p.words, row)

@@ -122,7 +122,9 @@ pub(crate) struct BacklinkView {
     pub label: String,
 }
 
-/// `topics/<slug>/index.html`.
+/// `topics/<slug>/index.html`. The template also gets `notes_html`:
+/// `notes` as the HTML list the built-in template shows, made for the
+/// page and moved into its view (see `render`).
 #[derive(Serialize)]
 pub(crate) struct TopicView<'a> {
     pub slug: &'a str,
@@ -137,8 +139,6 @@ pub(crate) struct TopicView<'a> {
     pub body_html: &'a str,
     pub headings: &'a [Heading],
     pub notes: Vec<NoteView<'a>>,
-    /// `notes` as the HTML list the built-in template shows.
-    pub notes_html: String,
     pub sources: Vec<&'a SourceRef<'a>>,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
@@ -158,7 +158,9 @@ pub(crate) struct ParagraphView {
     pub cited: bool,
 }
 
-/// `sources/<id>/index.html`.
+/// `sources/<id>/index.html`. The template also gets `paragraphs_html`:
+/// `paragraphs` as the HTML the built-in template shows, moved in like a
+/// topic's `notes_html`.
 #[derive(Serialize)]
 pub(crate) struct SourceView<'a> {
     pub card: SourceCard<'a>,
@@ -172,8 +174,6 @@ pub(crate) struct SourceView<'a> {
     pub raw_url: String,
     pub raw_bytes: usize,
     pub paragraphs: Vec<ParagraphView>,
-    /// `paragraphs` as the HTML the built-in template shows.
-    pub paragraphs_html: String,
     /// Topics citing the whole source rather than a passage.
     pub whole_citers: Vec<LinkView<'a>>,
     pub passage_count: usize,
@@ -187,12 +187,24 @@ pub(crate) struct Links<'a> {
 }
 
 impl Links<'_> {
+    // Joined rather than formatted: these are made for every link of
+    // every page, and `format!` grows its string as it goes.
     pub(crate) fn topic(&self, slug: &str) -> String {
-        format!("{}topics/{slug}/", self.base)
+        [self.base, "topics/", slug, "/"].concat()
     }
 
     pub(crate) fn source(&self, id: &str) -> String {
-        format!("{}sources/{id}/", self.base)
+        [self.base, "sources/", id, "/"].concat()
+    }
+
+    /// A place in a topic's page: `#anchor` after its link.
+    pub(crate) fn topic_at(&self, slug: &str, anchor: &str) -> String {
+        [self.base, "topics/", slug, "/#", anchor].concat()
+    }
+
+    /// A place in a source's page: `#anchor` after its link.
+    pub(crate) fn source_at(&self, id: &str, anchor: &str) -> String {
+        [self.base, "sources/", id, "/#", anchor].concat()
     }
 
     pub(crate) fn person(&self, name: &str) -> String {

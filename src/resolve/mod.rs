@@ -494,7 +494,15 @@ fn cited(source: &Source, found: QuoteMatch) -> Cited {
     let last = found.ranges.last().map_or(0, |r| r.end);
     let raw = paragraph.raw_offset(first)..paragraph.raw_offset(last.saturating_sub(1)) + 1;
     Cited {
-        id: format!("q-{}-{}-{}", found.paragraph + 1, first, last),
+        id: [
+            "q-",
+            itoa::Buffer::new().format(found.paragraph + 1),
+            "-",
+            itoa::Buffer::new().format(first),
+            "-",
+            itoa::Buffer::new().format(last),
+        ]
+        .concat(),
         words: found
             .ranges
             .iter()
