@@ -711,3 +711,80 @@ fn templates_of_ones_own_can_loop_over_notes_and_paragraphs() {
         );
     }
 }
+
+#[test]
+fn the_contents_list_and_the_cited_by_lists_link_where_they_say() {
+    // A topic with more than two headings gets a contents list of its
+    // level-2 headings, each linking to its heading; heading text with
+    // markup characters stays text.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&common::fixture("good"), &root);
+    std::fs::write(
+        root.join("content/topics/sections.md"),
+        "---\ntitle: Sections\nsummary: A topic in parts.\n---\n\n\
+         ## Costs & \\<delays\\>\n\nThe roads budget was spent.[@council-report \"the roads budget of 2.4 million pounds had been spent in full\"]\n\n\
+         ### Detail\n\nMore.\n\n## Repairs\n\nLater.\n",
+    )
+    .unwrap();
+    let own = Site::build(&root, &[]);
+    let topic = own.page("topics/sections/index.html");
+    let contents: Vec<(String, String)> = topic
+        .select(&sel("nav.toc li a"))
+        .map(|a| (attr(a, "href").to_owned(), text(a)))
+        .collect();
+    let headings: Vec<(String, String)> = topic
+        .select(&sel("div.body h2"))
+        .map(|h| (format!("#{}", attr(h, "id")), text(h)))
+        .collect();
+    assert_eq!(contents, headings);
+    assert_eq!(contents.len(), 2, "{contents:?}");
+    assert_eq!(contents[0].1, "Costs & <delays>");
+
+    // The council report is cited by three published topics (the draft
+    // is left out): its card lists each once, with a link to it, on the
+    // source's page and on the home page.
+    let expected = [
+        ("/topics/budget/", "The roads budget"),
+        ("/topics/bridge/", "Closing the harbour bridge"),
+        ("/topics/sections/", "Sections"),
+    ];
+    let mut expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(u, t)| ((*u).to_owned(), (*t).to_owned()))
+        .collect();
+    expected.sort();
+    let links = |scope: ElementRef<'_>| -> Vec<(String, String)> {
+        let mut links: Vec<(String, String)> = scope
+            .select(&sel("a"))
+            .map(|a| (attr(a, "href").to_owned(), text(a)))
+            .filter(|(href, _)| href.starts_with("/topics/"))
+            .collect();
+        links.sort();
+        links
+    };
+    let source = own.page("sources/council-report/index.html");
+    let cited = source
+        .select(&sel("dl.source-meta dd"))
+        .find(|dd| text(*dd).contains(" in "))
+        .expect("the Cited entry");
+    assert_eq!(links(cited), expected);
+    let home = own.page("index.html");
+    let card = home
+        .select(&sel("#sources li"))
+        .find(|li| {
+            li.select(&sel("cite a"))
+                .any(|a| attr(a, "href") == "/sources/council-report/")
+        })
+        .expect("the council report's card");
+    assert_eq!(links(one(card, "span.cited-by")), expected);
+    assert_eq!(
+        text(one(card, "span.cited-by")),
+        "cited in The roads budget, Closing the harbour bridge, Sections"
+    );
+    assert!(
+        text(cited).ends_with(" in The roads budget, Closing the harbour bridge, Sections"),
+        "{}",
+        text(cited)
+    );
+}

@@ -620,6 +620,7 @@ fn topic_view<'a>(
         url: links.topic(&t.topic.slug),
         body_html: &t.topic.doc.html,
         headings: &t.topic.doc.headings,
+        toc_html: toc_html(&t.topic.doc.headings),
         notes,
         sources: cited_sources(d, t).into_iter().map(|s| &refs[s]).collect(),
         citation_count: t.topic.doc.citations.len(),

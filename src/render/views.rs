@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use super::templates::escape_into;
 use crate::config::Config;
 use crate::parse::markdown::Heading;
 use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
@@ -81,6 +82,10 @@ pub(crate) struct SourceCard<'a> {
     #[serde(flatten)]
     pub source: SourceRef<'a>,
     pub cited_by: Vec<LinkView<'a>>,
+    /// `cited_by` as the built-in templates show it: the links, separated
+    /// by commas. A source is cited by dozens of topics, and looped over in
+    /// tera each link is two lookups of a dotted name.
+    pub cited_by_html: String,
     pub citations: usize,
     pub derived_from: Option<LinkView<'a>>,
 }
@@ -138,6 +143,9 @@ pub(crate) struct TopicView<'a> {
     pub url: String,
     pub body_html: &'a str,
     pub headings: &'a [Heading],
+    /// The level-2 headings as the items of the built-in template's
+    /// contents list (`<li><a href="#id">text</a></li>`).
+    pub toc_html: String,
     pub notes: Vec<NoteView<'a>>,
     pub sources: Vec<&'a SourceRef<'a>>,
     pub citation_count: usize,
@@ -283,19 +291,51 @@ pub(crate) fn source_card<'a>(
                 url: links.source(id),
             })
     });
+    let cited_by: Vec<LinkView<'_>> = citing
+        .into_iter()
+        .map(|t| {
+            let topic = &d.topics[t].topic;
+            LinkView {
+                title: &topic.meta.title,
+                url: links.topic(&topic.slug),
+            }
+        })
+        .collect();
     SourceCard {
         source: source_ref(s, links),
-        cited_by: citing
-            .into_iter()
-            .map(|t| {
-                let topic = &d.topics[t].topic;
-                LinkView {
-                    title: &topic.meta.title,
-                    url: links.topic(&topic.slug),
-                }
-            })
-            .collect(),
+        cited_by_html: links_html(&cited_by),
+        cited_by,
         citations: s.citation_count,
         derived_from,
     }
+}
+
+/// `links` as HTML links separated by commas.
+fn links_html(links: &[LinkView<'_>]) -> String {
+    let size = links.iter().map(|l| l.url.len() + l.title.len() + 17).sum();
+    let mut out = String::with_capacity(size);
+    for (i, link) in links.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("<a href=\"");
+        escape_into(&mut out, &link.url);
+        out.push_str("\">");
+        escape_into(&mut out, link.title);
+        out.push_str("</a>");
+    }
+    out
+}
+
+/// The level-2 `headings` as contents-list items.
+pub(crate) fn toc_html(headings: &[Heading]) -> String {
+    let mut out = String::new();
+    for h in headings.iter().filter(|h| h.level == 2) {
+        out.push_str("<li><a href=\"#");
+        escape_into(&mut out, &h.id);
+        out.push_str("\">");
+        escape_into(&mut out, &h.text);
+        out.push_str("</a></li>");
+    }
+    out
 }
