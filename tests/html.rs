@@ -650,7 +650,7 @@ fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() 
 }
 
 #[test]
-fn templates_of_ones_own_can_loop_over_notes_and_paragraphs() {
+fn templates_of_ones_own_can_loop_over_notes_paragraphs_and_citing_topics() {
     // The built-in template reads only `page.notes_html`, so a build leaves
     // the list out of the context; a template that names `page.notes`
     // still gets every note.
@@ -669,7 +669,7 @@ fn templates_of_ones_own_can_loop_over_notes_and_paragraphs() {
         root.join("templates/source.html"),
         "{% extends \"base.html\" %}{% block main %}<div class=\"own\">\
          {% for p in page.paragraphs %}<p id=\"{{ p.id }}\">{{ p.html | safe }}</p>{% endfor %}\
-         </div>{% endblock main %}",
+         </div><ul class=\"citers\">{% for t in page.card.cited_by %}<li><a href=\"{{ t.url }}\">{{ t.title }}</a></li>{% endfor %}</ul>{% endblock main %}",
     )
     .unwrap();
     let own = Site::build(&root, &[]);
@@ -685,6 +685,19 @@ fn templates_of_ones_own_can_loop_over_notes_and_paragraphs() {
     // The built-in template still shows the notes, from `notes_html`.
     let built_in = page("topics/budget/index.html");
     assert_eq!(built_in.select(&sel("section.notes > ol > li")).count(), 9);
+    // A source card's citing topics, likewise.
+    let citers: Vec<(String, String)> = own
+        .page("sources/council-report/index.html")
+        .select(&sel("ul.citers a"))
+        .map(|a| (attr(a, "href").to_owned(), text(a)))
+        .collect();
+    assert_eq!(
+        citers,
+        owned_pairs(&[
+            ("/topics/budget/", "The roads budget"),
+            ("/topics/bridge/", "Closing the harbour bridge"),
+        ])
+    );
     // The same for a source's paragraphs, marks included.
     for source in [
         "sources/harbour-gazette/index.html",

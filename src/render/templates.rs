@@ -22,6 +22,10 @@ pub(crate) struct Templates {
     /// The same for a source page's `paragraphs` (the built-in
     /// `source.html` reads `page.paragraphs_html`).
     pub reads_paragraphs: bool,
+    /// The same for a source card's `cited_by` (the built-in templates
+    /// read `cited_by_html`). The home page holds every source's card, and
+    /// at 10,000 topics their lists are some hundred thousand links.
+    pub reads_cited_by: bool,
 }
 
 impl std::ops::Deref for Templates {
@@ -124,6 +128,7 @@ impl Templates {
         Templates {
             reads_notes: any("notes"),
             reads_paragraphs: any("paragraphs"),
+            reads_cited_by: any("cited_by"),
             tera,
         }
     }

@@ -304,7 +304,11 @@ pub(crate) fn source_card<'a>(
     SourceCard {
         source: source_ref(s, links),
         cited_by_html: links_html(&cited_by),
-        cited_by,
+        cited_by: if d.templates.reads_cited_by {
+            cited_by
+        } else {
+            Vec::new()
+        },
         citations: s.citation_count,
         derived_from,
     }
