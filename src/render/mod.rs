@@ -272,6 +272,12 @@ pub(crate) fn render(
     // How notes name a source, made once rather than for each note (a
     // hundred thousand of them at ten thousand topics).
     let refs: Vec<SourceRef<'_>> = d.sources.iter().map(|s| source_ref(s, &links)).collect();
+    // Each topic's link, for the "cited in" links of the source pages.
+    let topic_pages: Vec<String> = d
+        .topics
+        .iter()
+        .map(|t| links.topic(&t.topic.slug))
+        .collect();
     rayon::scope(|scope| {
         // The big single files first, so that they overlap the pages.
         if listings {
@@ -401,7 +407,7 @@ pub(crate) fn render(
                     .enumerate()
                     .filter(|(_, s)| selection.source(&s.source.id))
                     .for_each(|(i, s)| {
-                        let mut view = source_view(d, s, &links);
+                        let mut view = source_view(d, s, &topic_pages, &links);
                         let paragraphs_html = paragraphs_html(&view.paragraphs);
                         if !d.templates.reads_paragraphs {
                             view.paragraphs = Vec::new();
@@ -630,7 +636,13 @@ fn topic_view<'a>(
     }
 }
 
-fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> SourceView<'a> {
+/// A source's view; `topic_pages` are the topics' links, by index.
+fn source_view<'a>(
+    d: &'a Dossier,
+    s: &'a ResolvedSource,
+    topic_pages: &[String],
+    links: &Links<'_>,
+) -> SourceView<'a> {
     let meta = &s.source.meta;
     let mut by_paragraph: Vec<Vec<usize>> = vec![Vec::new(); s.source.paragraphs.len()];
     for (i, p) in s.passages.iter().enumerate() {
@@ -645,21 +657,15 @@ fn source_view<'a>(d: &'a Dossier, s: &'a ResolvedSource, links: &Links<'_>) -> 
         .map(|(n, (para, mut cited))| {
             cited.sort_by(|&a, &b| s.passages[a].found.cmp(&s.passages[b].found));
             let passages: Vec<_> = cited.iter().map(|&i| &s.passages[i]).collect();
-            let cited_in: Vec<Vec<CitedIn>> = passages
+            let cited_in: Vec<Vec<CitedIn<'_>>> = passages
                 .iter()
                 .map(|p| {
                     p.backlinks
                         .iter()
-                        .map(|b| {
-                            let topic = &d.topics[b.topic].topic;
-                            CitedIn {
-                                title: topic.meta.title.clone(),
-                                hrefs: d
-                                    .sites(b)
-                                    .iter()
-                                    .map(|site| links.topic_at(&topic.slug, site))
-                                    .collect(),
-                            }
+                        .map(|b| CitedIn {
+                            title: &d.topics[b.topic].topic.meta.title,
+                            page: &topic_pages[b.topic],
+                            sites: d.sites(b),
                         })
                         .collect()
                 })

@@ -13,18 +13,20 @@ use super::templates::{escape as escape_html, escape_into};
 
 use crate::resolve::Passage;
 
-/// One link back from a passage to a citing place.
+/// The links back from a passage to the places of one citing note.
 #[derive(Debug)]
-pub(crate) struct CitedIn {
+pub(crate) struct CitedIn<'a> {
     /// The citing topic's title.
-    pub title: String,
-    /// Links to each citing place of that note, first one first.
-    pub hrefs: Vec<String>,
+    pub title: &'a str,
+    /// The citing topic's page.
+    pub page: &'a str,
+    /// The anchors of each citing place of that note, first one first.
+    pub sites: &'a [String],
 }
 
 /// Renders a paragraph's text with `passages` (all in this paragraph)
 /// marked; `cited_in[i]` are the backlinks of `passages[i]`.
-pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>]) -> String {
+pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn<'_>>]) -> String {
     let mut cuts: BTreeSet<usize> = BTreeSet::from([0, text.len()]);
     for p in passages {
         for r in &p.found.ranges {
@@ -84,23 +86,36 @@ pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn>])
     html
 }
 
-fn push_cited_in(html: &mut String, cited_in: &[CitedIn]) {
+fn push_cited_in(html: &mut String, cited_in: &[CitedIn<'_>]) {
     html.push_str("<span class=\"cited-in\">cited in ");
     for (n, c) in cited_in.iter().enumerate() {
         if n > 0 {
             html.push_str(", ");
         }
-        let title = escape_html(&c.title);
-        for (k, href) in c.hrefs.iter().enumerate() {
+        let title = escape_html(c.title);
+        for (k, site) in c.sites.iter().enumerate() {
             if k == 0 {
-                push_all(html, &["<a href=\"", href, "\">", &title, "&nbsp;↩</a>"]);
+                push_all(
+                    html,
+                    &[
+                        "<a href=\"",
+                        c.page,
+                        "#",
+                        site,
+                        "\">",
+                        &title,
+                        "&nbsp;↩</a>",
+                    ],
+                );
             } else {
                 let letter = crate::parse::markdown::letter(k);
                 push_all(
                     html,
                     &[
                         " <a href=\"",
-                        href,
+                        c.page,
+                        "#",
+                        site,
                         "\" aria-label=\"",
                         &title,
                         ", citation ",
@@ -145,10 +160,13 @@ mod tests {
         }
     }
 
-    fn cited(title: &str) -> Vec<CitedIn> {
+    fn cited(title: &str) -> Vec<CitedIn<'_>> {
+        static SITES: std::sync::LazyLock<Vec<String>> =
+            std::sync::LazyLock::new(|| vec!["cite-1-a".to_owned()]);
         vec![CitedIn {
-            title: title.into(),
-            hrefs: vec!["/t/#cite-1-a".into()],
+            title,
+            page: "/t/",
+            sites: &SITES,
         }]
     }
 
