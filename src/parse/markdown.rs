@@ -610,19 +610,20 @@ fn is_reserved_id(id: &str) -> bool {
 fn push_ref(html: &mut String, note: usize, site: &str) {
     let mut buffer = itoa::Buffer::new();
     let number = buffer.format(note + 1);
-    for piece in [
-        "<a id=\"",
-        site,
-        "\" href=\"#note-",
-        number,
-        "\" role=\"doc-noteref\" aria-label=\"Note ",
-        number,
-        "\">",
-        number,
-        "</a>",
-    ] {
-        html.push_str(piece);
-    }
+    crate::render::templates::push_all(
+        html,
+        &[
+            "<a id=\"",
+            site,
+            "\" href=\"#note-",
+            number,
+            "\" role=\"doc-noteref\" aria-label=\"Note ",
+            number,
+            "\">",
+            number,
+            "</a>",
+        ],
+    );
 }
 
 /// Backlink letters: a … z, then aa, ab, ….

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use super::templates::{escape as escape_html, escape_into};
+use super::templates::{escape as escape_html, escape_into, push_all};
 
 use crate::resolve::Passage;
 
@@ -129,15 +129,6 @@ fn push_cited_in(html: &mut String, cited_in: &[CitedIn<'_>]) {
         }
     }
     html.push_str("</span>");
-}
-
-/// Appends `pieces` in order: a page's marks and links are many small
-/// pieces, which `write!` would pass through the formatting machinery.
-fn push_all(html: &mut String, pieces: &[&str]) {
-    html.reserve(pieces.iter().map(|p| p.len()).sum());
-    for piece in pieces {
-        html.push_str(piece);
-    }
 }
 
 #[cfg(test)]

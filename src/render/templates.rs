@@ -207,6 +207,16 @@ pub(crate) fn escape(input: &str) -> String {
     out
 }
 
+/// Appends `pieces` to `out` in order: the marks and links of a page are
+/// many small pieces, which `write!` would pass through the formatting
+/// machinery one by one.
+pub(crate) fn push_all(out: &mut String, pieces: &[&str]) {
+    out.reserve(pieces.iter().map(|p| p.len()).sum());
+    for piece in pieces {
+        out.push_str(piece);
+    }
+}
+
 /// [`escape`], appended to `out`.
 pub(crate) fn escape_into(out: &mut String, input: &str) {
     let bytes = input.as_bytes();
