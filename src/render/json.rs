@@ -8,6 +8,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::kept_buffer;
 use super::views::Links;
 use crate::resolve::{Dossier, NoteTarget};
 
@@ -219,30 +220,19 @@ pub(crate) fn inert<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     out
 }
 
-/// [`inert`], in a buffer of exactly its size: serialised into a buffer
-/// each thread keeps, then copied out. The export holds its twelve
-/// thousand pieces until they are written, and grown by doubling they
-/// hold up to twice their bytes: at 10,000 topics the export's working
-/// memory was about 104 MB for 41 MB of JSON, and is now about 50 MB.
+/// [`inert`], in a buffer of exactly its size (see [`kept_buffer`]): the
+/// export holds its twelve thousand pieces until they are written, and
+/// grown by doubling they held up to twice their bytes. At 10,000 topics
+/// the export's working memory was about 104 MB for 41 MB of JSON, and is
+/// now about 50 MB.
 fn inert_exact<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
-    /// A buffer that grew past this is not kept.
-    const KEEP: usize = 1 << 20;
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let mut serializer = serde_json::Serializer::with_formatter(&mut *buffer, InertFormatter);
-        // As in `inert`: this cannot fail.
-        let _ = value.serialize(&mut serializer);
-        // With room for the comma that may follow it in the file.
-        let mut exact = Vec::with_capacity(buffer.len() + 1);
-        exact.extend_from_slice(buffer);
-        if buffer.capacity() > KEEP {
-            *buffer = Vec::new();
-        }
-        exact
-    })
+    // With room for the comma that may follow it in the file.
+    let exact = kept_buffer(1, |buffer| {
+        let mut serializer = serde_json::Serializer::with_formatter(buffer, InertFormatter);
+        value.serialize(&mut serializer)
+    });
+    // As in `inert`: serialising these structs into a Vec cannot fail.
+    exact.unwrap_or_default()
 }
 
 /// serde_json's compact format, with markup characters escaped in strings.

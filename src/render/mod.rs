@@ -501,25 +501,39 @@ struct NotFound {
     home: String,
 }
 
-/// Renders one page. Each thread renders into a buffer it keeps, and the
-/// page is copied out at its exact size: tera's own buffer starts at 2 KB
+/// Renders one page, in [`kept_buffer`]: tera's own buffer starts at 2 KB
 /// and doubles (four copies for a topic page), and its text is checked as
 /// UTF-8 again although tera writes only strings.
 fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
+    kept_buffer(0, |buffer| tera.render_to(name, ctx, buffer))
+        .map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
+}
+
+/// What `fill` writes, made in a buffer this thread keeps and copied out
+/// at its exact size, with room for `spare` bytes more. Grown by doubling,
+/// each of the thousands of pages and pieces of a build would hold up to
+/// twice its bytes until it is written.
+fn kept_buffer<E>(
+    spare: usize,
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<Vec<u8>, E> {
     /// A buffer that grew past this (the home page of a large dossier) is
     /// not kept.
-    const KEEP: usize = 256 * 1024;
+    const KEEP: usize = 1 << 20;
     thread_local! {
-        static PAGE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    PAGE.with_borrow_mut(|buffer| {
+    BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        let rendered = tera.render_to(name, ctx, &mut *buffer);
-        let page = rendered.map(|()| buffer.to_vec());
+        let filled = fill(buffer).map(|()| {
+            let mut exact = Vec::with_capacity(buffer.len() + spare);
+            exact.extend_from_slice(buffer);
+            exact
+        });
         if buffer.capacity() > KEEP {
             *buffer = Vec::new();
         }
-        page.map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
+        filled
     })
 }
 
