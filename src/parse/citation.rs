@@ -123,7 +123,13 @@ struct Cursor<'a> {
 
 impl Cursor<'_> {
     fn peek(&self) -> Option<char> {
-        self.text[self.pos..].chars().next()
+        // Ids and separators are ASCII: a byte is a character, with no
+        // decoding.
+        match self.text.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(char::from(b)),
+            Some(_) => self.text[self.pos..].chars().next(),
+            None => None,
+        }
     }
 
     fn bump(&mut self) {
