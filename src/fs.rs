@@ -18,12 +18,12 @@ pub(crate) fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes a file made of pieces, in order.
-pub(crate) fn write_pieces(path: &Path, pieces: &[Vec<u8>]) -> Result<()> {
+pub(crate) fn write_pieces(path: &Path, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
     use std::io::Write as _;
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(path)?;
         for piece in pieces {
-            file.write_all(piece)?;
+            file.write_all(piece.as_ref())?;
         }
         Ok(())
     };

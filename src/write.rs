@@ -14,7 +14,7 @@
 //! ([`MARKER`]) first. A non-empty target without the marker was not made
 //! by dossier and is refused, never deleted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -51,6 +51,9 @@ pub(crate) struct Staging {
     previous: Previous,
     /// What this build writes: path, then hash and length.
     manifest: Mutex<Vec<(String, u128, u64)>>,
+    /// Folders made so far, relative to the staging folder: each is made
+    /// once, not tried again for each of its files.
+    folders: Mutex<HashSet<String>>,
     files: AtomicUsize,
     pages: AtomicUsize,
     committed: bool,
@@ -153,6 +156,7 @@ impl Staging {
             old,
             previous,
             manifest: Mutex::new(Vec::new()),
+            folders: Mutex::default(),
             files: AtomicUsize::new(0),
             pages: AtomicUsize::new(0),
             committed: false,
@@ -191,12 +195,7 @@ impl Staging {
 
 impl Sink for Staging {
     fn put(&self, output: Output) -> Result<()> {
-        let target = self.staging.join(&output.path);
-        if let Some(folder) = Path::new(&output.path).parent()
-            && !folder.as_os_str().is_empty()
-        {
-            fs::create_dir_all(&self.staging.join(folder))?;
-        }
+        let target = self.target(&output.path)?;
         match &output.contents {
             Contents::Bytes(bytes) => {
                 self.put_bytes(&output.path, &target, std::slice::from_ref(bytes))?;
@@ -208,20 +207,46 @@ impl Sink for Staging {
                 })?;
             }
         }
-        self.files.fetch_add(1, Ordering::Relaxed);
-        if output.path.ends_with(".html") {
-            self.pages.fetch_add(1, Ordering::Relaxed);
-        }
+        self.count(&output.path);
+        Ok(())
+    }
+
+    fn put_made(&self, path: String, bytes: &[u8]) -> Result<()> {
+        let target = self.target(&path)?;
+        self.put_bytes(&path, &target, &[bytes])?;
+        self.count(&path);
         Ok(())
     }
 }
 
 impl Staging {
+    /// Where the file `path` is staged, its folder made.
+    fn target(&self, path: &str) -> Result<PathBuf> {
+        if let Some((folder, _)) = path.rsplit_once('/') {
+            let made = |folders: &HashSet<String>| folders.contains(folder);
+            if !made(&self.folders.lock().unwrap_or_else(|p| p.into_inner())) {
+                fs::create_dir_all(&self.staging.join(folder))?;
+                self.folders
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(folder.to_owned());
+            }
+        }
+        Ok(self.staging.join(path))
+    }
+
+    fn count(&self, path: &str) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        if path.ends_with(".html") {
+            self.pages.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Writes a file made of `pieces` at `target` (or links it from the
     /// previous site when it is unchanged), and records it in the manifest.
-    fn put_bytes(&self, path: &str, target: &Path, pieces: &[Vec<u8>]) -> Result<()> {
+    fn put_bytes(&self, path: &str, target: &Path, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
         let hash = hash_pieces(pieces);
-        let len = pieces.iter().map(|p| p.len() as u64).sum();
+        let len = pieces.iter().map(|p| p.as_ref().len() as u64).sum();
         let old = self.out.join(path);
         // An unchanged file is linked from the previous site, not written
         // again; removing that site then frees nothing.
@@ -229,7 +254,7 @@ impl Staging {
             && std::fs::hard_link(&old, target).is_ok();
         if !linked {
             match pieces {
-                [bytes] => fs::write(target, bytes)?,
+                [bytes] => fs::write(target, bytes.as_ref())?,
                 _ => fs::write_pieces(target, pieces)?,
             }
         }
@@ -243,13 +268,13 @@ impl Staging {
 
 /// XXH3-128 of the pieces' bytes one after the other: what `xxh3_128`
 /// gives for them joined.
-fn hash_pieces(pieces: &[Vec<u8>]) -> u128 {
+fn hash_pieces(pieces: &[impl AsRef<[u8]>]) -> u128 {
     match pieces {
-        [bytes] => xxh3_128(bytes),
+        [bytes] => xxh3_128(bytes.as_ref()),
         _ => {
             let mut hasher = xxhash_rust::xxh3::Xxh3::new();
             for piece in pieces {
-                hasher.update(piece);
+                hasher.update(piece.as_ref());
             }
             hasher.digest128()
         }

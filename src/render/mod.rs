@@ -112,6 +112,16 @@ impl Selection {
 pub(crate) trait Sink: Sync {
     /// Takes one file of the site.
     fn put(&self, output: Output) -> anyhow::Result<()>;
+
+    /// Takes one file whose bytes stay the caller's (a page in the buffer
+    /// its thread renders into): a sink that writes them need not copy
+    /// them first. One that keeps files keeps a copy.
+    fn put_made(&self, path: String, bytes: &[u8]) -> anyhow::Result<()> {
+        self.put(Output {
+            path,
+            contents: Contents::Bytes(bytes.to_vec()),
+        })
+    }
 }
 
 /// A [`Sink`] that keeps the files, for `serve`.
@@ -172,20 +182,25 @@ struct Problems {
 impl Problems {
     fn put(&self, sink: &dyn Sink, output: Result<Output, Diagnostic>) {
         match output {
-            Ok(o) => {
-                if let Err(e) = sink.put(o) {
-                    self.io
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert(e);
-                }
-            }
-            Err(d) => self
-                .content
+            Ok(o) => self.io(sink.put(o)),
+            Err(d) => self.content(d),
+        }
+    }
+
+    fn io(&self, result: anyhow::Result<()>) {
+        if let Err(e) = result {
+            self.io
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(d),
+                .get_or_insert(e);
         }
+    }
+
+    fn content(&self, d: Diagnostic) {
+        self.content
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(d);
     }
 
     fn into_result(self) -> Result<(), RenderError> {
@@ -221,19 +236,20 @@ pub(crate) fn render(
     // `own` is HTML made for this page alone (a topic's notes, a source's
     // paragraphs: tens of kilobytes), moved into the view as that field
     // rather than copied into it.
-    let page_with = |template: &str,
-                     path: String,
-                     kind: &str,
-                     title: &str,
-                     view: &dyn ViewValue,
-                     own: Option<(&str, String)>| {
+    let problems = Problems::default();
+    let context = |template: &str,
+                   path: &str,
+                   kind: &str,
+                   title: &str,
+                   view: &dyn ViewValue,
+                   own: Option<(&str, String)>| {
         let mut ctx = Context::new();
         ctx.insert("site", &site);
         ctx.insert("page_kind", kind);
         ctx.insert("page_title", title);
         ctx.insert(
             "canonical",
-            &format!("{}{}", d.config.base_url, canonical_path(&path)),
+            &format!("{}{}", d.config.base_url, canonical_path(path)),
         );
         let file = || format!("templates/{template}");
         let mut value = view.to_value().map_err(|e| {
@@ -251,22 +267,28 @@ pub(crate) fn render(
             Context::from_value(serde_json::Value::Object(page))
                 .map_err(|e| Diagnostic::file(&file(), templates::error_chain(&e)))?,
         );
-        render_template(&d.templates, template, &ctx).map(|html| Output {
-            path,
-            contents: Contents::Bytes(html),
-        })
+        Ok(ctx)
+    };
+    // A page goes to the sink from the buffer it was rendered into.
+    let page_with = |template: &str,
+                     path: String,
+                     kind: &str,
+                     title: &str,
+                     view: &dyn ViewValue,
+                     own: Option<(&str, String)>| {
+        let made = context(template, &path, kind, title, view, own).and_then(|ctx| {
+            render_template(&d.templates, template, &ctx, |page| {
+                problems.io(sink.put_made(path, page));
+            })
+        });
+        if let Err(d) = made {
+            problems.content(d);
+        }
     };
     let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
         page_with(template, path, kind, title, view, None)
     };
-    let problems = Problems::default();
     let put = |output: Result<Output, Diagnostic>| problems.put(sink, output);
-    let bytes = |path: String, bytes: Vec<u8>| {
-        put(Ok(Output {
-            path,
-            contents: Contents::Bytes(bytes),
-        }))
-    };
 
     let (pages, listings) = (part != Part::Listings, part != Part::Pages);
     // How notes name a source, made once rather than for each note (a
@@ -293,13 +315,13 @@ pub(crate) fn render(
             });
             scope.spawn(|_| {
                 let index = index_view(d, &links);
-                put(page(
+                page(
                     "index.html",
                     "index.html".into(),
                     "index",
                     &d.config.title,
                     &index,
-                ));
+                );
             });
         }
         scope.spawn(|_| {
@@ -311,66 +333,66 @@ pub(crate) fn render(
                     .filter(|p| selection.person(&p.slug))
                     .for_each(|person| {
                         let path = format!("people/{}/index.html", person.slug);
-                        put(page("person.html", path, "person", person.name, person));
+                        page("person.html", path, "person", person.name, person);
                     });
             }
             if !listings {
                 return;
             }
-            put(page(
+            page(
                 "people.html",
                 "people/index.html".into(),
                 "people",
                 "People",
                 &people,
-            ));
+            );
             let sitemap = listings::sitemap(d, &people);
-            put(page(
+            page(
                 "sitemap.xml",
                 "sitemap.xml".into(),
                 "sitemap",
                 "Sitemap",
                 &sitemap,
-            ));
+            );
         });
         if listings {
             scope.spawn(|_| {
                 let feed = listings::feed(d);
-                put(page(
+                page(
                     "atom.xml",
                     "atom.xml".into(),
                     "feed",
                     &d.config.title,
                     &feed,
-                ));
+                );
                 let not_found = NotFound {
                     home: links.base.to_owned(),
                 };
-                put(page(
+                page(
                     "404.html",
                     "404.html".into(),
                     "404",
                     "Page not found",
                     &not_found,
-                ));
+                );
                 let search = search::SearchView::new(base_path);
-                put(page(
+                page(
                     "search.html",
                     "search/index.html".into(),
                     "search",
                     "Search",
                     &search,
-                ));
+                );
                 let robots = listings::RobotsView {
                     sitemap_url: format!("{}sitemap.xml", d.config.base_url),
                 };
-                put(page(
+                page(
                     "robots.txt",
                     "robots.txt".into(),
                     "robots",
                     "robots.txt",
                     &robots,
-                ));
+                );
                 if selection.all() {
                     statics(d, &put);
                 }
@@ -389,14 +411,14 @@ pub(crate) fn render(
                             view.notes = Vec::new();
                         }
                         view.also = compare::mention_views(d, analysis, i, &links);
-                        put(page_with(
+                        page_with(
                             "topic.html",
                             format!("topics/{}/index.html", t.topic.slug),
                             "topic",
                             &t.topic.meta.title,
                             &view,
                             Some(("notes_html", notes_html)),
-                        ));
+                        );
                     });
             });
         }
@@ -413,15 +435,16 @@ pub(crate) fn render(
                             view.paragraphs = Vec::new();
                         }
                         view.rewrites = compare::rewrites_view(d, analysis, i, &links);
-                        put(page_with(
+                        page_with(
                             "source.html",
                             format!("sources/{}/index.html", s.source.id),
                             "source",
                             &s.source.meta.title,
                             &view,
                             Some(("paragraphs_html", paragraphs_html)),
-                        ));
-                        bytes(format!("sources/{}.txt", s.source.id), s.source.raw.clone());
+                        );
+                        let raw = format!("sources/{}.txt", s.source.id);
+                        problems.io(sink.put_made(raw, &s.source.raw));
                     });
             });
         }
@@ -441,13 +464,13 @@ pub(crate) fn render(
                             "Compare: {} and {}",
                             view.original.source.title, view.copy.source.title
                         );
-                        put(page(
+                        page(
                             "compare.html",
                             compare::path(d, p),
                             "compare",
                             &title,
                             &view,
-                        ));
+                        );
                     });
             });
         }
@@ -501,22 +524,42 @@ struct NotFound {
     home: String,
 }
 
-/// Renders one page, in [`kept_buffer`]: tera's own buffer starts at 2 KB
-/// and doubles (four copies for a topic page), and its text is checked as
-/// UTF-8 again although tera writes only strings.
-fn render_template(tera: &Templates, name: &str, ctx: &Context) -> Result<Vec<u8>, Diagnostic> {
-    kept_buffer(0, |buffer| tera.render_to(name, ctx, buffer))
+/// Renders one page into the buffer its thread keeps (see
+/// [`in_kept_buffer`]) and hands the bytes to `then`: tera's own buffer
+/// starts at 2 KB and doubles (four copies for a topic page), and its text
+/// is checked as UTF-8 again although tera writes only strings.
+fn render_template(
+    tera: &Templates,
+    name: &str,
+    ctx: &Context,
+    then: impl FnOnce(&[u8]),
+) -> Result<(), Diagnostic> {
+    in_kept_buffer(|buffer| tera.render_to(name, ctx, buffer), then)
         .map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
 }
 
 /// What `fill` writes, made in a buffer this thread keeps and copied out
 /// at its exact size, with room for `spare` bytes more. Grown by doubling,
-/// each of the thousands of pages and pieces of a build would hold up to
-/// twice its bytes until it is written.
+/// each of the thousands of pieces of a build would hold up to twice its
+/// bytes until it is written.
 fn kept_buffer<E>(
     spare: usize,
     fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
 ) -> Result<Vec<u8>, E> {
+    in_kept_buffer(fill, |bytes| {
+        let mut exact = Vec::with_capacity(bytes.len() + spare);
+        exact.extend_from_slice(bytes);
+        exact
+    })
+}
+
+/// What `fill` writes, made in a buffer this thread keeps, and lent to
+/// `then`. `then` must not start parallel work: the thread could take up
+/// another task that wants the buffer while it is lent.
+fn in_kept_buffer<E, R>(
+    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    then: impl FnOnce(&[u8]) -> R,
+) -> Result<R, E> {
     /// A buffer that grew past this (the home page of a large dossier) is
     /// not kept.
     const KEEP: usize = 1 << 20;
@@ -525,15 +568,11 @@ fn kept_buffer<E>(
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        let filled = fill(buffer).map(|()| {
-            let mut exact = Vec::with_capacity(buffer.len() + spare);
-            exact.extend_from_slice(buffer);
-            exact
-        });
+        let made = fill(buffer).map(|()| then(buffer));
         if buffer.capacity() > KEEP {
             *buffer = Vec::new();
         }
-        filled
+        made
     })
 }
 
