@@ -115,16 +115,6 @@ fn raw_offsets(text: &str, positions: &[usize]) -> Vec<usize> {
     found
 }
 
-/// Whether quoted words have any piece left once normalised, without
-/// building the pieces: what [`pieces`] returns is then not empty.
-pub(crate) fn has_words(words: &str) -> bool {
-    words.split("...").flat_map(|p| p.split('…')).any(|piece| {
-        let mut any = false;
-        normalise_with(piece, |_, _| any = true);
-        any
-    })
-}
-
 /// The pieces of a quotation: its words split at `...` (or `…`), each
 /// normalised; empty pieces (a leading or trailing ellipsis) dropped.
 pub(crate) fn pieces(words: &str) -> Vec<String> {
@@ -473,22 +463,6 @@ mod tests {
                 m(2, &[(0, 5)]),
             ]
         );
-    }
-
-    #[test]
-    fn has_words_is_whether_there_are_pieces() {
-        for words in [
-            "a",
-            " ... b",
-            "…",
-            " ... ",
-            "\u{200B}",
-            "\u{00AD} x",
-            "",
-            "a...b",
-        ] {
-            assert_eq!(has_words(words), !pieces(words).is_empty(), "{words:?}");
-        }
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub(crate) struct CiteItem {
     pub id_span: Range<usize>,
     /// The quoted words, escapes undone; `None` cites the whole source.
     pub words: Option<String>,
+    /// The words' pieces ([`crate::quote::pieces`]): never empty when
+    /// there are words, empty when there are none.
+    pub pieces: Vec<String>,
     /// Byte range of the whole item (id and quote) in the label.
     pub span: Range<usize>,
 }
@@ -86,15 +89,17 @@ pub(crate) fn parse(label: &str) -> Result<Vec<CiteItem>, CiteError> {
         }
         let id_span = start..cursor.pos;
         cursor.skip_ws();
-        let words = if cursor.peek() == Some('"') {
-            Some(cursor.quote()?)
+        let (words, pieces) = if cursor.peek() == Some('"') {
+            let (words, pieces) = cursor.quote()?;
+            (Some(words), pieces)
         } else {
-            None
+            (None, Vec::new())
         };
         items.push(CiteItem {
             id: id.to_owned(),
             id_span,
             words,
+            pieces,
             span: start..cursor.pos,
         });
         cursor.skip_ws();
@@ -161,8 +166,9 @@ impl Cursor<'_> {
         }
     }
 
-    /// Reads a `"…"` quote at the cursor, undoing backslash escapes.
-    fn quote(&mut self) -> Result<String, CiteError> {
+    /// Reads a `"…"` quote at the cursor, undoing backslash escapes; with
+    /// its pieces.
+    fn quote(&mut self) -> Result<(String, Vec<String>), CiteError> {
         let open = self.pos;
         self.bump();
         let mut words = String::new();
@@ -191,7 +197,8 @@ impl Cursor<'_> {
                 _ => words.push('\\'),
             }
         }
-        if !crate::quote::has_words(&words) {
+        let pieces = crate::quote::pieces(&words);
+        if pieces.is_empty() {
             return Err(CiteError {
                 span: open..self.pos,
                 message: "empty quote".into(),
@@ -200,7 +207,7 @@ impl Cursor<'_> {
                 ),
             });
         }
-        Ok(words)
+        Ok((words, pieces))
     }
 }
 
@@ -257,6 +264,13 @@ mod tests {
         );
         assert_eq!(err("@a \"  \""), (3..7, "empty quote".into()));
         assert_eq!(err("@a \"...\""), (3..8, "empty quote".into()));
+        // Nothing is left of these once normalised.
+        assert_eq!(err("@a \"\u{200B}\"").1, "empty quote");
+        assert_eq!(err("@a \" … \"").1, "empty quote");
+        assert_eq!(
+            parse("@a \"\u{00AD} x...y\"").unwrap()[0].pieces,
+            ["x", "y"]
+        );
         assert_eq!(err("@"), (1..1, "expected a source id after `@`".into()));
         assert_eq!(
             err("@Bad_Id"),

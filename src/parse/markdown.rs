@@ -25,7 +25,6 @@ use pulldown_cmark::{
 use super::citation;
 use super::highlight::Highlighter;
 use crate::diagnostics::Diagnostic;
-use crate::quote;
 
 const CITE_URL: &str = "dossier-cite:";
 
@@ -388,7 +387,7 @@ impl<'d> Builder<'d> {
         };
         let mut html = String::from("<sup class=\"cite\">");
         for (i, item) in items.into_iter().enumerate() {
-            let pieces = item.words.as_deref().map(quote::pieces).unwrap_or_default();
+            let pieces = item.pieces;
             let key = match item.words {
                 Some(_) => NoteKey::Passage(item.id.clone(), pieces.clone()),
                 None => NoteKey::Source(item.id.clone()),
