@@ -223,13 +223,10 @@ impl Staging {
     /// Where the file `path` is staged, its folder made.
     fn target(&self, path: &str) -> Result<PathBuf> {
         if let Some((folder, _)) = path.rsplit_once('/') {
-            let made = |folders: &HashSet<String>| folders.contains(folder);
-            if !made(&self.folders.lock().unwrap_or_else(|p| p.into_inner())) {
+            let folders = || self.folders.lock().unwrap_or_else(|p| p.into_inner());
+            if !folders().contains(folder) {
                 fs::create_dir_all(&self.staging.join(folder))?;
-                self.folders
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(folder.to_owned());
+                folders().insert(folder.to_owned());
             }
         }
         Ok(self.staging.join(path))

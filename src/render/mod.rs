@@ -233,10 +233,10 @@ pub(crate) fn render(
 ) -> Result<(), RenderError> {
     let links = Links { base: base_path };
     let site = SiteView::new(&d.config, base_path);
+    let problems = Problems::default();
     // `own` is HTML made for this page alone (a topic's notes, a source's
     // paragraphs: tens of kilobytes), moved into the view as that field
     // rather than copied into it.
-    let problems = Problems::default();
     let context = |template: &str,
                    path: &str,
                    kind: &str,
@@ -281,8 +281,8 @@ pub(crate) fn render(
                 problems.io(sink.put_made(path, page));
             })
         });
-        if let Err(d) = made {
-            problems.content(d);
+        if let Err(e) = made {
+            problems.content(e);
         }
     };
     let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
