@@ -11,6 +11,7 @@
 //! [`SourceIndex`] and searched with `memchr::memmem`; quotes with `...`
 //! are matched piece by piece, in order, inside one paragraph.
 
+use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::ops::Range;
 
@@ -345,8 +346,10 @@ fn char_end(text: &str, last: usize) -> usize {
 struct Needle<'a> {
     bytes: &'a [u8],
     finder: memmem::Finder<'a>,
-    /// The shortest `p > 0` with `bytes[i] == bytes[i + p]` for every `i`.
-    period: usize,
+    /// The shortest `p > 0` with `bytes[i] == bytes[i + p]` for every `i`;
+    /// found when first needed, as nearly every quote's first occurrence
+    /// is on word boundaries.
+    period: OnceCell<usize>,
 }
 
 impl<'a> Needle<'a> {
@@ -354,8 +357,12 @@ impl<'a> Needle<'a> {
         Needle {
             bytes,
             finder: memmem::Finder::new(bytes),
-            period: shortest_period(bytes),
+            period: OnceCell::new(),
         }
+    }
+
+    fn period(&self) -> usize {
+        *self.period.get_or_init(|| shortest_period(self.bytes))
     }
 
     fn len(&self) -> usize {
@@ -365,7 +372,7 @@ impl<'a> Needle<'a> {
     /// The first occurrence in `hay[from..limit]` that starts and ends on
     /// word boundaries (which are judged against the whole of `hay`).
     fn find(&self, hay: &[u8], from: usize, limit: usize) -> Option<usize> {
-        let (m, p) = (self.bytes.len(), self.period);
+        let m = self.bytes.len();
         if m == 0 {
             return None;
         }
@@ -376,6 +383,7 @@ impl<'a> Needle<'a> {
                 if on_word_boundaries(hay, at..at + m) {
                     return Some(at);
                 }
+                let p = self.period();
                 // `at + p` is an occurrence too when the `p` bytes past this
                 // one repeat the piece's last `p` bytes.
                 let next = at + p;
@@ -389,6 +397,7 @@ impl<'a> Needle<'a> {
             // `at + max(p, m - p) + 1`: one that overlapped `at` by `p`
             // bytes or more would be a whole number of periods away
             // (Fine and Wilf), so `at + p` would be one.
+            let p = self.period();
             pos = at + p.max(m - p) + 1;
         }
         None
