@@ -217,27 +217,12 @@ pub(crate) fn push_all(out: &mut String, pieces: &[&str]) {
     }
 }
 
-/// [`escape`], appended to `out`.
+/// [`escape`], appended to `out`: the five characters as pulldown-cmark
+/// escapes them (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#39;`), sixteen bytes
+/// at a time where the processor allows.
 pub(crate) fn escape_into(out: &mut String, input: &str) {
-    let bytes = input.as_bytes();
-    let mut start = 0;
-    // Runs without special characters, nearly all of the text, are copied
-    // whole; the five characters are ASCII, so a run never splits a
-    // character.
-    for (i, b) in bytes.iter().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&input[start..i]);
-        out.push_str(entity);
-        start = i + 1;
-    }
-    out.push_str(&input[start..]);
+    // Writing to a `String` cannot fail.
+    let _ = pulldown_cmark_escape::escape_html(out, input);
 }
 
 /// tera puts the useful part of a message (line, column, what was
