@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::templates::{escape_into, push_all};
 use super::views::{Links, TopicCard, topic_card};
 use crate::resolve::{Dossier, NoteTarget, ResolvedTopic};
 
@@ -73,6 +74,10 @@ pub(crate) struct FeedView<'a> {
     pub home_url: String,
     pub updated: String,
     pub entries: Vec<FeedEntry<'a>>,
+    /// `entries` as the built-in `atom.xml` writes them, each `<entry>` on
+    /// lines of its own: a feed has an entry per topic, and looped over in
+    /// tera each is six lookups of a dotted name.
+    pub entries_xml: String,
 }
 
 /// One topic in the feed.
@@ -108,12 +113,45 @@ pub(crate) fn feed<'a>(d: &'a Dossier) -> FeedView<'a> {
         .first()
         .map(|e| e.0.clone())
         .unwrap_or_else(|| EPOCH.to_owned());
+    let entries: Vec<FeedEntry<'a>> = entries.into_iter().map(|e| e.1).collect();
     FeedView {
         self_url: format!("{base}atom.xml"),
         home_url: base.clone(),
         updated: timestamp(&newest),
-        entries: entries.into_iter().map(|e| e.1).collect(),
+        entries_xml: entries_xml(&entries),
+        entries,
     }
+}
+
+/// The `<entry>` elements of the feed, each line indented as in
+/// `atom.xml` and each entry preceded by a line break.
+fn entries_xml(entries: &[FeedEntry<'_>]) -> String {
+    let mut out = String::new();
+    for e in entries {
+        out.push_str("\n  <entry>\n    <title>");
+        escape_into(&mut out, e.title);
+        out.push_str("</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"");
+        escape_into(&mut out, &e.url);
+        out.push_str("\"/>\n    <id>");
+        escape_into(&mut out, &e.url);
+        push_all(
+            &mut out,
+            &[
+                "</id>\n    <updated>",
+                &e.updated,
+                "</updated>\n    <summary>",
+            ],
+        );
+        escape_into(&mut out, e.summary);
+        out.push_str("</summary>");
+        for tag in e.tags {
+            out.push_str("\n    <category term=\"");
+            escape_into(&mut out, tag);
+            out.push_str("\"/>");
+        }
+        out.push_str("\n  </entry>");
+    }
+    out
 }
 
 const EPOCH: &str = "1970-01-01";
@@ -144,6 +182,9 @@ fn timestamp(date: &str) -> String {
 #[derive(Serialize)]
 pub(crate) struct SitemapView {
     pub urls: Vec<SitemapUrl>,
+    /// `urls` as the built-in `sitemap.xml` writes them (see
+    /// [`FeedView::entries_xml`]).
+    pub urls_xml: String,
 }
 
 /// One page in the sitemap.
@@ -189,11 +230,85 @@ pub(crate) fn sitemap(d: &Dossier, people: &PeopleView<'_>) -> SitemapView {
             lastmod: None,
         });
     }
-    SitemapView { urls }
+    SitemapView {
+        urls_xml: urls_xml(&urls),
+        urls,
+    }
+}
+
+/// The `<url>` elements of the sitemap, as [`entries_xml`] writes entries.
+fn urls_xml(urls: &[SitemapUrl]) -> String {
+    let mut out = String::new();
+    for u in urls {
+        out.push_str("\n  <url>\n    <loc>");
+        escape_into(&mut out, &u.loc);
+        out.push_str("</loc>");
+        if let Some(lastmod) = &u.lastmod {
+            push_all(&mut out, &["\n    <lastmod>", lastmod, "</lastmod>"]);
+        }
+        out.push_str("\n  </url>");
+    }
+    out
 }
 
 /// `/robots.txt`.
 #[derive(Serialize)]
 pub(crate) struct RobotsView {
     pub sitemap_url: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_entries_escape_their_text_and_list_each_tag() {
+        let tags = ["roads".to_owned(), "a&b".to_owned()];
+        let entries = [
+            FeedEntry {
+                title: "Roads <and> bridges",
+                url: "https://x.org/topics/roads/".to_owned(),
+                updated: "2023-04-30T00:00:00Z".to_owned(),
+                summary: "Tom & Jerry",
+                tags: &tags,
+            },
+            FeedEntry {
+                title: "Budget",
+                url: "https://x.org/topics/budget/".to_owned(),
+                updated: "1970-01-01T00:00:00Z".to_owned(),
+                summary: "Spending",
+                tags: &[],
+            },
+        ];
+        assert_eq!(
+            entries_xml(&entries),
+            "\n  <entry>\n    <title>Roads &lt;and&gt; bridges</title>\n    \
+             <link rel=\"alternate\" type=\"text/html\" href=\"https://x.org/topics/roads/\"/>\n    \
+             <id>https://x.org/topics/roads/</id>\n    <updated>2023-04-30T00:00:00Z</updated>\n    \
+             <summary>Tom &amp; Jerry</summary>\n    <category term=\"roads\"/>\n    \
+             <category term=\"a&amp;b\"/>\n  </entry>\n  <entry>\n    <title>Budget</title>\n    \
+             <link rel=\"alternate\" type=\"text/html\" href=\"https://x.org/topics/budget/\"/>\n    \
+             <id>https://x.org/topics/budget/</id>\n    <updated>1970-01-01T00:00:00Z</updated>\n    \
+             <summary>Spending</summary>\n  </entry>"
+        );
+    }
+
+    #[test]
+    fn sitemap_urls_give_a_date_only_when_there_is_one() {
+        let urls = [
+            SitemapUrl {
+                loc: "/".to_owned(),
+                lastmod: None,
+            },
+            SitemapUrl {
+                loc: "/topics/a&b/".to_owned(),
+                lastmod: Some("2023-04-30".to_owned()),
+            },
+        ];
+        assert_eq!(
+            urls_xml(&urls),
+            "\n  <url>\n    <loc>/</loc>\n  </url>\n  <url>\n    <loc>/topics/a&amp;b/</loc>\n    \
+             <lastmod>2023-04-30</lastmod>\n  </url>"
+        );
+    }
 }

@@ -582,11 +582,15 @@ fn canonical_path(path: &str) -> &str {
 }
 
 fn index_view<'a>(d: &'a Dossier, links: &Links<'_>) -> IndexView<'a> {
+    let topics: Vec<TopicCard<'a>> = d.topics.iter().map(|t| topic_card(d, t, links)).collect();
+    let sources: Vec<SourceCard<'a>> = d.sources.iter().map(|s| source_card(d, s, links)).collect();
     IndexView {
         title: d.index.meta.title.as_deref().unwrap_or(&d.config.title),
         intro_html: &d.index.html,
-        topics: d.topics.iter().map(|t| topic_card(d, t, links)).collect(),
-        sources: d.sources.iter().map(|s| source_card(d, s, links)).collect(),
+        topics_html: views::cards_html(&topics),
+        sources_html: views::source_lines_html(&sources),
+        topics,
+        sources,
         extra: &d.index.meta.extra,
     }
 }

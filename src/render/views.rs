@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::templates::escape_into;
+use super::templates::{escape_into, push_all};
 use crate::config::Config;
 use crate::parse::markdown::Heading;
 use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
@@ -97,6 +97,11 @@ pub(crate) struct IndexView<'a> {
     pub intro_html: &'a str,
     pub topics: Vec<TopicCard<'a>>,
     pub sources: Vec<SourceCard<'a>>,
+    /// `topics` and `sources` as the built-in `index.html` lists them, one
+    /// `<li>` each: the home page lists every topic and source, and looped
+    /// over in tera each card is some ten lookups of a dotted name.
+    pub topics_html: String,
+    pub sources_html: String,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
 }
 
@@ -331,6 +336,83 @@ fn links_html(links: &[LinkView<'_>]) -> String {
     out
 }
 
+/// The home page's topic cards (see [`IndexView::topics_html`]).
+pub(crate) fn cards_html(cards: &[TopicCard<'_>]) -> String {
+    let mut out = String::new();
+    let mut number = itoa::Buffer::new();
+    for card in cards {
+        out.push_str("      <li class=\"card\">\n        <h3><a href=\"");
+        escape_into(&mut out, &card.url);
+        out.push_str("\">");
+        escape_into(&mut out, card.title);
+        out.push_str("</a></h3>\n        <p>");
+        escape_into(&mut out, card.summary);
+        out.push_str("</p>\n        <p class=\"card-meta\">");
+        out.push_str(number.format(card.citations));
+        out.push_str(plural(card.citations, " citation", " citations"));
+        out.push_str(" from ");
+        out.push_str(number.format(card.sources));
+        out.push_str(plural(card.sources, " source", " sources"));
+        if let (Some(long), Some(iso)) = (&card.updated, &card.updated_iso) {
+            push_all(
+                &mut out,
+                &[" · updated <time datetime=\"", iso, "\">", long, "</time>"],
+            );
+        }
+        out.push_str("</p>\n      </li>\n");
+    }
+    out
+}
+
+/// The home page's list of sources (see [`IndexView::sources_html`]):
+/// each as the `source_line` macro of `macros.html` names it, then what it
+/// is a copy of and what cites it.
+pub(crate) fn source_lines_html(cards: &[SourceCard<'_>]) -> String {
+    let mut out = String::new();
+    for card in cards {
+        let s = &card.source;
+        out.push_str("      <li>\n        <cite><a href=\"");
+        escape_into(&mut out, &s.url);
+        out.push_str("\">");
+        escape_into(&mut out, s.title);
+        out.push_str("</a></cite>, ");
+        escape_into(&mut out, s.publisher);
+        if let (Some(long), Some(iso)) = (&s.published, &s.published_iso) {
+            push_all(
+                &mut out,
+                &[", <time datetime=\"", iso, "\">", long, "</time>"],
+            );
+        }
+        out.push_str("\n        ");
+        if let Some(original) = &card.derived_from {
+            out.push_str("<span class=\"badge badge-warn\">rewritten copy of <a href=\"");
+            escape_into(&mut out, &original.url);
+            out.push_str("\">");
+            escape_into(&mut out, original.title);
+            out.push_str("</a></span>\n        ");
+        }
+        if card.cited_by_html.is_empty() {
+            out.push_str("<span class=\"cited-by\">not cited yet</span>");
+        } else {
+            push_all(
+                &mut out,
+                &[
+                    "<span class=\"cited-by\">cited in ",
+                    &card.cited_by_html,
+                    "</span>",
+                ],
+            );
+        }
+        out.push_str("\n      </li>\n");
+    }
+    out
+}
+
+/// `singular` for one, else `plural` (tera's `pluralize`).
+fn plural(n: usize, singular: &'static str, plural: &'static str) -> &'static str {
+    if n == 1 { singular } else { plural }
+}
+
 /// The level-2 `headings` as contents-list items.
 pub(crate) fn toc_html(headings: &[Heading]) -> String {
     let mut out = String::new();
@@ -342,4 +424,83 @@ pub(crate) fn toc_html(headings: &[Heading]) -> String {
         out.push_str("</a></li>");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference<'a>(title: &'a str, published: Option<&str>) -> SourceRef<'a> {
+        SourceRef {
+            id: "memo",
+            title,
+            publisher: "The <Post>",
+            published: published.map(|_| "2 May 2023".to_owned()),
+            published_iso: published.map(str::to_owned),
+            url: "/sources/memo/".to_owned(),
+            original_url: None,
+        }
+    }
+
+    #[test]
+    fn topic_cards_count_in_words_and_escape_their_text() {
+        let cards = [
+            TopicCard {
+                title: "Roads & <bridges>",
+                summary: "“Quoted” summary",
+                url: "/topics/roads/".to_owned(),
+                citations: 1,
+                sources: 1,
+                updated: None,
+                updated_iso: None,
+            },
+            TopicCard {
+                title: "Budget",
+                summary: "Spending",
+                url: "/topics/budget/".to_owned(),
+                citations: 12,
+                sources: 0,
+                updated: Some("30 April 2023".to_owned()),
+                updated_iso: Some("2023-04-30".to_owned()),
+            },
+        ];
+        assert_eq!(
+            cards_html(&cards),
+            "      <li class=\"card\">\n        <h3><a href=\"/topics/roads/\">Roads &amp; &lt;bridges&gt;</a></h3>\n        \
+             <p>“Quoted” summary</p>\n        <p class=\"card-meta\">1 citation from 1 source</p>\n      </li>\n      \
+             <li class=\"card\">\n        <h3><a href=\"/topics/budget/\">Budget</a></h3>\n        <p>Spending</p>\n        \
+             <p class=\"card-meta\">12 citations from 0 sources · updated <time datetime=\"2023-04-30\">30 April 2023</time></p>\n      </li>\n"
+        );
+        assert_eq!(cards_html(&[]), "");
+    }
+
+    #[test]
+    fn source_lines_name_the_original_of_a_copy_and_what_cites_them() {
+        let cited = SourceCard {
+            source: reference("Memo", Some("2023-05-02")),
+            cited_by: Vec::new(),
+            cited_by_html: "<a href=\"/topics/roads/\">Roads</a>".to_owned(),
+            citations: 2,
+            derived_from: None,
+        };
+        let copy = SourceCard {
+            source: reference("Memo, again", None),
+            cited_by: Vec::new(),
+            cited_by_html: String::new(),
+            citations: 0,
+            derived_from: Some(LinkView {
+                title: "Memo",
+                url: "/sources/memo/".to_owned(),
+            }),
+        };
+        assert_eq!(
+            source_lines_html(&[cited, copy]),
+            "      <li>\n        <cite><a href=\"/sources/memo/\">Memo</a></cite>, The &lt;Post&gt;, \
+             <time datetime=\"2023-05-02\">2 May 2023</time>\n        \
+             <span class=\"cited-by\">cited in <a href=\"/topics/roads/\">Roads</a></span>\n      </li>\n      \
+             <li>\n        <cite><a href=\"/sources/memo/\">Memo, again</a></cite>, The &lt;Post&gt;\n        \
+             <span class=\"badge badge-warn\">rewritten copy of <a href=\"/sources/memo/\">Memo</a></span>\n        \
+             <span class=\"cited-by\">not cited yet</span>\n      </li>\n"
+        );
+    }
 }
