@@ -327,13 +327,18 @@ fn links_html(links: &[LinkView<'_>]) -> String {
         if i > 0 {
             out.push_str(", ");
         }
-        out.push_str("<a href=\"");
-        escape_into(&mut out, &link.url);
-        out.push_str("\">");
-        escape_into(&mut out, link.title);
-        out.push_str("</a>");
+        push_link(&mut out, &link.url, link.title);
     }
     out
+}
+
+/// Appends `<a href="url">title</a>`, both escaped.
+fn push_link(out: &mut String, url: &str, title: &str) {
+    out.push_str("<a href=\"");
+    escape_into(out, url);
+    out.push_str("\">");
+    escape_into(out, title);
+    out.push_str("</a>");
 }
 
 /// The home page's topic cards (see [`IndexView::topics_html`]).
@@ -341,11 +346,9 @@ pub(crate) fn cards_html(cards: &[TopicCard<'_>]) -> String {
     let mut out = String::new();
     let mut number = itoa::Buffer::new();
     for card in cards {
-        out.push_str("      <li class=\"card\">\n        <h3><a href=\"");
-        escape_into(&mut out, &card.url);
-        out.push_str("\">");
-        escape_into(&mut out, card.title);
-        out.push_str("</a></h3>\n        <p>");
+        out.push_str("      <li class=\"card\">\n        <h3>");
+        push_link(&mut out, &card.url, card.title);
+        out.push_str("</h3>\n        <p>");
         escape_into(&mut out, card.summary);
         out.push_str("</p>\n        <p class=\"card-meta\">");
         out.push_str(number.format(card.citations));
@@ -371,11 +374,9 @@ pub(crate) fn source_lines_html(cards: &[SourceCard<'_>]) -> String {
     let mut out = String::new();
     for card in cards {
         let s = &card.source;
-        out.push_str("      <li>\n        <cite><a href=\"");
-        escape_into(&mut out, &s.url);
-        out.push_str("\">");
-        escape_into(&mut out, s.title);
-        out.push_str("</a></cite>, ");
+        out.push_str("      <li>\n        <cite>");
+        push_link(&mut out, &s.url, s.title);
+        out.push_str("</cite>, ");
         escape_into(&mut out, s.publisher);
         if let (Some(long), Some(iso)) = (&s.published, &s.published_iso) {
             push_all(
@@ -385,11 +386,9 @@ pub(crate) fn source_lines_html(cards: &[SourceCard<'_>]) -> String {
         }
         out.push_str("\n        ");
         if let Some(original) = &card.derived_from {
-            out.push_str("<span class=\"badge badge-warn\">rewritten copy of <a href=\"");
-            escape_into(&mut out, &original.url);
-            out.push_str("\">");
-            escape_into(&mut out, original.title);
-            out.push_str("</a></span>\n        ");
+            out.push_str("<span class=\"badge badge-warn\">rewritten copy of ");
+            push_link(&mut out, &original.url, original.title);
+            out.push_str("</span>\n        ");
         }
         if card.cited_by_html.is_empty() {
             out.push_str("<span class=\"cited-by\">not cited yet</span>");
