@@ -47,8 +47,8 @@ enum Command {
         /// Print nothing but problems: no progress, no summary line.
         #[arg(long, short)]
         quiet: bool,
-        /// Print how long each stage took, and the peak memory by then, on
-        /// standard error.
+        /// Print how long each stage took, its processor time on all cores,
+        /// and the peak memory by then, on standard error.
         #[arg(long)]
         timings: bool,
     },
@@ -142,9 +142,7 @@ fn main() -> ExitCode {
             let result = dossier::build_observed(&options, &|stage| {
                 release(stage);
                 progress.stage(stage);
-                stages
-                    .borrow_mut()
-                    .push((stage, std::time::Instant::now(), peak_memory()));
+                stages.borrow_mut().push((stage, Mark::now()));
             });
             progress.finish();
             if timings {
@@ -382,26 +380,71 @@ impl Progress {
     }
 }
 
+/// A moment of a build, for `--timings`.
+struct Mark {
+    at: std::time::Instant,
+    /// The process's peak memory by then, in KiB, where the system tells it.
+    peak: Option<u64>,
+    /// The processor time of all the process's threads by then, where the
+    /// system tells it.
+    cpu: Option<std::time::Duration>,
+}
+
+impl Mark {
+    fn now() -> Mark {
+        Mark {
+            at: std::time::Instant::now(),
+            peak: peak_memory(),
+            cpu: cpu_time(),
+        }
+    }
+}
+
 /// `build --timings`: each stage that started, how long it ran until the
-/// next one started or the build ended, and the process's peak memory by
-/// then (where the system tells it).
-fn print_timings(stages: &[(dossier::Stage, std::time::Instant, Option<u64>)]) {
-    let end = (std::time::Instant::now(), peak_memory());
+/// next one started or the build ended, the processor time it took on all
+/// cores, and the process's peak memory by then.
+fn print_timings(stages: &[(dossier::Stage, Mark)]) {
+    let end = Mark::now();
     let mut err = std::io::stderr().lock();
     // The kernel's high-water mark is kept from approximate counts, and a
     // later reading can be a little lower: the peak by then is the highest
     // reading so far.
     let mut highest = None;
-    for (i, (stage, started, _)) in stages.iter().enumerate() {
-        let (until, peak) = stages.get(i + 1).map_or(end, |next| (next.1, next.2));
-        let peak = peak.map(|kib| kib.max(highest.unwrap_or(0)));
+    for (i, (stage, start)) in stages.iter().enumerate() {
+        let until = stages.get(i + 1).map_or(&end, |next| &next.1);
+        let peak = until.peak.map(|kib| kib.max(highest.unwrap_or(0)));
         highest = peak.or(highest);
-        let ms = until.duration_since(*started).as_secs_f64() * 1000.0;
-        let peak = peak.map_or(String::new(), |kib| {
-            format!("  (peak {:.0} MiB)", kib as f64 / 1024.0)
+        let ms = until.at.duration_since(start.at).as_secs_f64() * 1000.0;
+        let cpu = start.cpu.zip(until.cpu).map(|(from, to)| {
+            format!(
+                "{:.0} ms CPU",
+                to.saturating_sub(from).as_secs_f64() * 1000.0
+            )
         });
-        let _ = writeln!(err, "{ms:>9.1} ms  {stage}{peak}");
+        let peak = peak.map(|kib| format!("peak {:.0} MiB", kib as f64 / 1024.0));
+        let notes: Vec<String> = cpu.into_iter().chain(peak).collect();
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", notes.join(", "))
+        };
+        let _ = writeln!(err, "{ms:>9.1} ms  {stage}{notes}");
     }
+}
+
+/// The processor time the process has used so far, on all its threads.
+#[cfg(target_os = "linux")]
+fn cpu_time() -> Option<std::time::Duration> {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Some(std::time::Duration::new(
+        u64::try_from(t.tv_sec).ok()?,
+        u32::try_from(t.tv_nsec).ok()?,
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_time() -> Option<std::time::Duration> {
+    None
 }
 
 /// The process's peak resident memory so far, in KiB (Linux only).
