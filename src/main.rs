@@ -435,7 +435,15 @@ fn print_timings(stages: &[(dossier::Stage, Mark)]) {
 /// The processor time the process has used so far, on all its threads.
 #[cfg(target_os = "linux")]
 fn cpu_time() -> Option<std::time::Duration> {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the clock is one Linux has, and `t` is a valid timespec to
+    // write to.
+    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
+        return None;
+    }
     Some(std::time::Duration::new(
         u64::try_from(t.tv_sec).ok()?,
         u32::try_from(t.tv_nsec).ok()?,
