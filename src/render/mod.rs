@@ -829,13 +829,9 @@ pub(crate) fn untrusted_markdown(markdown: &str) -> String {
 /// (`#:~:text=start,end` for long quotes).
 pub(crate) fn text_fragment(url: &str, words: &str) -> String {
     let base = url.split('#').next().unwrap_or(url);
-    let first_piece = words.split(['…']).next().unwrap_or(words);
-    let first_piece = first_piece
-        .split("...")
-        .next()
-        .unwrap_or(first_piece)
-        .trim();
-    let all: Vec<&str> = first_piece.split(' ').filter(|w| !w.is_empty()).collect();
+    let first_piece = words[..first_elision(words)].trim();
+    let all: smallvec::SmallVec<[&str; 16]> =
+        first_piece.split(' ').filter(|w| !w.is_empty()).collect();
     // Written into one string: a hundred thousand notes make one each.
     let mut out = String::with_capacity(base.len() + 9 + 3 * first_piece.len());
     out.push_str(base);
@@ -845,7 +841,11 @@ pub(crate) fn text_fragment(url: &str, words: &str) -> String {
             if i > 0 {
                 out.push_str("%20");
             }
-            out.extend(utf8_percent_encode(word, NON_ALPHANUMERIC));
+            if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                out.push_str(word);
+            } else {
+                out.extend(utf8_percent_encode(word, NON_ALPHANUMERIC));
+            }
         }
     };
     if all.len() <= 8 {
@@ -856,6 +856,24 @@ pub(crate) fn text_fragment(url: &str, words: &str) -> String {
         push(&mut out, &all[all.len() - 4..]);
     }
     out
+}
+
+/// Where the first `…` or `...` of `words` starts; its length if none.
+/// (A searcher for each pattern, set up for each of a hundred thousand
+/// notes, cost more than the search.)
+fn first_elision(words: &str) -> usize {
+    let bytes = words.as_bytes();
+    // `…` is E2 80 A6 in UTF-8.
+    memchr::memchr2_iter(b'.', 0xE2, bytes)
+        .find(|&i| {
+            let next = &bytes[i + 1..];
+            if bytes[i] == b'.' {
+                next.starts_with(b"..")
+            } else {
+                next.starts_with(&[0x80, 0xA6])
+            }
+        })
+        .unwrap_or(bytes.len())
 }
 
 #[cfg(test)]
@@ -874,6 +892,16 @@ mod tests {
                 "one two three four five six seven eight nine"
             ),
             "https://x.org/a#:~:text=one%20two%20three%20four,six%20seven%20eight%20nine"
+        );
+        // Only the words before the first elision; a lone full stop is
+        // a word's.
+        assert_eq!(
+            text_fragment("https://x.org/a", "the U.S. said … it would"),
+            "https://x.org/a#:~:text=the%20U%2ES%2E%20said"
+        );
+        assert_eq!(
+            text_fragment("https://x.org/a", "café opened... then shut"),
+            "https://x.org/a#:~:text=caf%C3%A9%20opened"
         );
     }
 
