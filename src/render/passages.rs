@@ -7,7 +7,7 @@
 //! the links back to each topic that cites it: "cited in New START ↩".
 //! All source text is escaped: it is untrusted.
 
-use std::collections::BTreeSet;
+use smallvec::SmallVec;
 
 use super::templates::{escape as escape_html, escape_into, push_all};
 
@@ -27,32 +27,33 @@ pub(crate) struct CitedIn<'a> {
 /// Renders a paragraph's text with `passages` (all in this paragraph)
 /// marked; `cited_in[i]` are the backlinks of `passages[i]`.
 pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn<'_>>]) -> String {
-    let mut cuts: BTreeSet<usize> = BTreeSet::from([0, text.len()]);
+    let mut cuts: Vec<usize> = vec![0, text.len()];
     for p in passages {
         for r in &p.found.ranges {
-            cuts.insert(r.start);
-            cuts.insert(r.end);
+            cuts.extend([r.start, r.end]);
         }
     }
-    let cuts: Vec<usize> = cuts.into_iter().collect();
+    cuts.sort_unstable();
+    cuts.dedup();
     let mut html = String::with_capacity(text.len() * 2);
     let mut anchored = vec![false; passages.len()];
+    let mut covering: SmallVec<[usize; 8]> = SmallVec::new();
+    let mut ids: SmallVec<[&str; 8]> = SmallVec::new();
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        let covering: Vec<usize> = (0..passages.len())
-            .filter(|&i| {
-                passages[i]
-                    .found
-                    .ranges
-                    .iter()
-                    .any(|r| r.start <= a && b <= r.end)
-            })
-            .collect();
+        covering.clear();
+        covering.extend((0..passages.len()).filter(|&i| {
+            passages[i]
+                .found
+                .ranges
+                .iter()
+                .any(|r| r.start <= a && b <= r.end)
+        }));
         let segment = &text[a..b];
         if covering.is_empty() {
             escape_into(&mut html, segment);
         } else {
-            let mut ids = Vec::new();
+            ids.clear();
             for &i in &covering {
                 if !anchored[i] {
                     anchored[i] = true;
@@ -61,16 +62,23 @@ pub(crate) fn mark(text: &str, passages: &[&Passage], cited_in: &[Vec<CitedIn<'_
             }
             // One element carries one id: passages starting at the same
             // place get nested marks, the innermost holding the text.
-            let data: Vec<&str> = covering.iter().map(|&i| passages[i].id.as_str()).collect();
-            let data = data.join(" ");
+            let push_data = |html: &mut String| {
+                html.push_str("data-q=\"");
+                for (k, &i) in covering.iter().enumerate() {
+                    if k > 0 {
+                        html.push(' ');
+                    }
+                    html.push_str(&passages[i].id);
+                }
+                html.push_str("\">");
+            };
             if ids.is_empty() {
-                push_all(&mut html, &["<mark data-q=\"", &data, "\">"]);
+                html.push_str("<mark ");
+                push_data(&mut html);
             }
             for id in &ids {
-                push_all(
-                    &mut html,
-                    &["<mark id=\"", id, "\" data-q=\"", &data, "\">"],
-                );
+                push_all(&mut html, &["<mark id=\"", id, "\" "]);
+                push_data(&mut html);
             }
             escape_into(&mut html, segment);
             for _ in 0..ids.len().max(1) {
