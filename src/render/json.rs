@@ -245,6 +245,16 @@ impl serde_json::ser::Formatter for InertFormatter {
         fragment: &str,
     ) -> std::io::Result<()> {
         let bytes = fragment.as_bytes();
+        // Most fragments hold no markup character. One pass that the
+        // compiler turns into vector compares says so, and costs less than
+        // setting up a search, for the hundreds of thousands of short
+        // fragments (ids, titles, dates) an export has.
+        let markup = bytes
+            .iter()
+            .fold(false, |seen, &b| seen | matches!(b, b'<' | b'>' | b'&'));
+        if !markup {
+            return writer.write_all(bytes);
+        }
         let mut start = 0;
         for at in memchr::memchr3_iter(b'<', b'>', b'&', bytes) {
             writer.write_all(&bytes[start..at])?;
