@@ -28,6 +28,16 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
     let mut previous = ' ';
     let mut i = 0;
     while i < bytes.len() {
+        if bytes[i].is_ascii_alphanumeric() {
+            // Most of a text: a run of ASCII letters and digits, taken in
+            // one loop.
+            start.get_or_insert(i);
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            previous = char::from(bytes[i - 1]);
+            continue;
+        }
         let (c, len) = char_at(text, i);
         let before = std::mem::replace(&mut previous, c);
         let alphanumeric = if c.is_ascii() {
@@ -432,6 +442,45 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(words(text), *expected, "{text:?}");
         }
+    }
+
+    proptest::proptest! {
+        /// The fast loop over ASCII runs changes nothing: the spans are
+        /// those of the rule applied one character at a time.
+        #[test]
+        fn spans_follow_the_rule_character_by_character(
+            text in "([a-zA-Z0-9]{0,3}[0-9]?[',.’é“ -]?[0-9]?){0,12}",
+        ) {
+            proptest::prop_assert_eq!(spans(&text), spans_by_character(&text));
+        }
+    }
+
+    /// [`spans`] as its rule reads: each character in turn.
+    fn spans_by_character(text: &str) -> Vec<Range<usize>> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut out = Vec::new();
+        let mut start: Option<usize> = None;
+        for (k, &(i, c)) in chars.iter().enumerate() {
+            if c.is_alphanumeric() {
+                start.get_or_insert(i);
+                continue;
+            }
+            let before = k.checked_sub(1).map_or(' ', |p| chars[p].1);
+            let next = chars.get(k + 1).map_or(' ', |n| n.1);
+            let joins = start.is_some()
+                && match c {
+                    '\'' | '’' | '-' | '.' => next.is_alphanumeric(),
+                    ',' => before.is_ascii_digit() && next.is_ascii_digit(),
+                    _ => false,
+                };
+            if !joins && let Some(s) = start.take() {
+                out.push(s..i);
+            }
+        }
+        if let Some(s) = start {
+            out.push(s..text.len());
+        }
+        out
     }
 
     #[test]
