@@ -829,42 +829,43 @@ type Terms = Vec<(Vec<(u32, f32)>, f32)>;
 /// allocation to lower-case and no string comparison to find. The others
 /// are looked up as strings.
 fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str>>, Terms) {
-    // A short word's entry says whether it is a stop word, so that is
-    // decided once per word rather than at each of its occurrences.
-    const STOP: u32 = u32::MAX;
+    // Words are numbered from 1 here; number 0 takes the stop words. A
+    // short word's entry says whether it is one, so that is decided once
+    // per word rather than at each of its occurrences, and an occurrence
+    // of one is counted like any other word's, into the slot nobody reads:
+    // no branch for it at each word.
+    const STOP: u32 = 0;
     let mut short: Map<u128, u32> = Map::default();
     let mut long: Map<Cow<'t, str>, u32> = Map::default();
-    // Per word number: the last document that met it (plus one) and
-    // where its entry stands in that document's list.
-    let mut met: Vec<(u32, u32)> = Vec::new();
+    // Per word number: its boosted count in the document being counted,
+    // zero until the document meets it (boosts are positive).
+    let mut counts: Vec<f32> = vec![0.0];
+    // The numbers the document has met, in order of first occurrence;
+    // `met` of them are filled. Each occurrence writes its number at
+    // `met`, and only a first one moves `met` on: again no branch.
+    let mut seen: Vec<u32> = Vec::new();
     let stop_words = !analyzer.stop_words.is_empty();
-    // Each document's list is gathered here and kept as an exact copy:
-    // grown by doubling, the lists of all documents would hold a third
-    // more than their entries until the postings are placed.
-    let mut gathered: Vec<(u32, f32)> = Vec::new();
     let terms = docs
         .iter()
-        .zip(1..)
-        .map(|(doc, stamp)| {
-            let list = &mut gathered;
-            list.clear();
+        .map(|doc| {
+            let mut met = 0;
             let mut length = 0.0;
             for &(boost, ref field) in &doc.fields {
-                let mut count = |number: u32, met: &mut Vec<(u32, u32)>| {
-                    if number as usize == met.len() {
-                        met.push((0, 0));
+                let mut count = |number: u32, counts: &mut Vec<f32>| {
+                    let n = number as usize;
+                    if n == counts.len() {
+                        counts.push(0.0);
                     }
-                    let (last, at) = &mut met[number as usize];
-                    if *last != stamp {
-                        *last = stamp;
-                        *at = list.len() as u32;
-                        list.push((number, 0.0));
+                    if met == seen.len() {
+                        seen.resize(2 * met + 64, 0);
                     }
-                    list[*at as usize].1 += boost;
-                    length += boost;
+                    seen[met] = number;
+                    met += usize::from(counts[n] == 0.0);
+                    counts[n] += boost;
+                    length += if number == STOP { 0.0 } else { boost };
                 };
                 let mut token = |raw: &'t str, ascii: bool, upper: bool| {
-                    let next = met.len() as u32;
+                    let next = counts.len() as u32;
                     if ascii && (MIN_WORD_CHARS..=SHORT_KEY_BYTES).contains(&raw.len()) {
                         let key = short_key(raw, upper);
                         let number = *short.entry(key).or_insert_with(|| {
@@ -874,12 +875,10 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
                                 next
                             }
                         });
-                        if number != STOP {
-                            count(number, &mut met);
-                        }
+                        count(number, &mut counts);
                     } else {
                         analyzer.emit(raw, ascii, upper, &mut |word| {
-                            count(*long.entry(word).or_insert(next), &mut met);
+                            count(*long.entry(word).or_insert(next), &mut counts);
                         });
                     }
                 };
@@ -888,17 +887,28 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
                     Field::Html(html) => each_html_token(html, &mut token),
                 }
             }
-            (list.to_vec(), length)
+            // Kept as an exact copy: grown by doubling, the lists of all
+            // documents would hold a third more than their entries until
+            // the postings are placed.
+            let list: Vec<(u32, f32)> = seen[..met]
+                .iter()
+                .filter(|&&number| number != STOP)
+                .map(|&number| (number - 1, counts[number as usize]))
+                .collect();
+            for &number in &seen[..met] {
+                counts[number as usize] = 0.0;
+            }
+            (list, length)
         })
         .collect();
-    let mut words = vec![Cow::Borrowed(""); met.len()];
+    let mut words = vec![Cow::Borrowed(""); counts.len() - 1];
     for (key, number) in short {
         if number != STOP {
-            words[number as usize] = Cow::Owned(short_word(key));
+            words[number as usize - 1] = Cow::Owned(short_word(key));
         }
     }
     for (word, number) in long {
-        words[number as usize] = word;
+        words[number as usize - 1] = word;
     }
     (words, terms)
 }
