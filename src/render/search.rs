@@ -208,6 +208,13 @@ enum Class {
     NonAscii,
 }
 
+impl Class {
+    /// An ASCII letter or digit.
+    fn is_ascii_word(self) -> bool {
+        matches!(self, Class::Lower | Class::Upper)
+    }
+}
+
 static ASCII_CLASS: [Class; 256] = {
     let mut table = [Class::Separator; 256];
     let mut b = 0;
@@ -343,38 +350,41 @@ fn each_token<'t>(text: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
+    let class = |i: usize| ASCII_CLASS[usize::from(bytes[i])];
     let mut i = 0;
-    while i < n {
-        match ASCII_CLASS[usize::from(bytes[i])] {
-            Class::Separator => {
-                i += 1;
+    loop {
+        // Each loop below tests one thing per byte, which stays true to the
+        // end of its run: a `match` on the class of each byte compiles to a
+        // jump through a table, whose target changes at every word.
+        while i < n && class(i) == Class::Separator {
+            i += 1;
+        }
+        if i == n {
+            return;
+        }
+        if class(i) == Class::NonAscii {
+            let c = char_at(i);
+            if !c.is_alphanumeric() {
+                i += c.len_utf8();
                 continue;
             }
-            Class::NonAscii if !char_at(i).is_alphanumeric() => {
-                i += char_at(i).len_utf8();
-                continue;
-            }
-            _ => {}
         }
         let start = i;
         let (mut ascii, mut upper) = (true, false);
-        while i < n {
-            match ASCII_CLASS[usize::from(bytes[i])] {
-                Class::Lower => i += 1,
-                Class::Upper => {
-                    upper = true;
-                    i += 1;
-                }
-                Class::Separator => break,
-                Class::NonAscii => {
-                    let c = char_at(i);
-                    if !c.is_alphanumeric() {
-                        break;
-                    }
+        loop {
+            while i < n && class(i).is_ascii_word() {
+                upper |= class(i) == Class::Upper;
+                i += 1;
+            }
+            if i < n && class(i) == Class::NonAscii {
+                let c = char_at(i);
+                if c.is_alphanumeric() {
                     ascii = false;
                     i += c.len_utf8();
+                    continue;
                 }
             }
+            break;
         }
         f(&text[start..i], ascii, upper);
     }
