@@ -109,7 +109,7 @@ fn build_prints_one_summary_line_that_matches_the_output() {
 }
 
 #[test]
-fn timings_name_each_stage_with_its_time_and_the_peak_memory() {
+fn timings_name_each_stage_with_its_time_processor_time_and_the_peak_memory() {
     let site = Site::fixture("good", &["--timings"]);
     let lines: Vec<&str> = site.run.stderr.lines().collect();
     let stages = [
@@ -122,24 +122,36 @@ fn timings_name_each_stage_with_its_time_and_the_peak_memory() {
     ];
     assert_eq!(lines.len(), stages.len(), "{}", site.run.stderr);
     let mut peaks = Vec::new();
+    let (mut processor, mut wall) = (0.0, 0.0);
     for (line, stage) in lines.iter().zip(stages) {
         let (ms, rest) = line
             .trim_start()
             .split_once(" ms  ")
             .expect("`N ms  stage`");
-        assert!(ms.parse::<f64>().is_ok(), "{line:?}");
+        wall += ms.parse::<f64>().unwrap_or_else(|_| panic!("{line:?}"));
         assert!(rest.starts_with(stage), "{line:?}");
         if cfg!(target_os = "linux") {
-            let peak = rest
+            let (cpu, peak) = rest
                 .strip_prefix(stage)
-                .and_then(|p| p.strip_prefix("  (peak "))
+                .and_then(|p| p.strip_prefix("  ("))
                 .and_then(|p| p.strip_suffix(" MiB)"))
-                .unwrap_or_else(|| panic!("no peak memory in {line:?}"));
+                .and_then(|p| p.split_once(" ms CPU, peak "))
+                .unwrap_or_else(|| panic!("no processor time and peak memory in {line:?}"));
+            processor += cpu.parse::<f64>().expect("ms");
             peaks.push(peak.parse::<u64>().expect("MiB"));
         }
     }
     // A peak never goes down.
     assert!(peaks.windows(2).all(|w| w[0] <= w[1]), "{peaks:?}");
+    // Processor time is in milliseconds too: no more than every core
+    // could give in the stages' time (each figure is rounded to 1 ms).
+    if cfg!(target_os = "linux") {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(
+            processor <= wall * cores as f64 + 6.0,
+            "{processor} ms of CPU in {wall} ms on {cores} cores"
+        );
+    }
 }
 
 #[test]

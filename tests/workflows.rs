@@ -67,39 +67,3 @@ fn quiet_build_prints_nothing_but_problems() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
-
-#[test]
-fn timings_name_each_stage_with_its_processor_time_and_memory() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dossier"))
-        .args([
-            "build",
-            "--quiet",
-            "--timings",
-            "--root",
-            env!("CARGO_MANIFEST_DIR"),
-            "--out",
-        ])
-        .arg(tempfile::tempdir().unwrap().path().join("site"))
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let lines: Vec<&str> = err.lines().collect();
-    let stages = [
-        "reading files",
-        "parsing",
-        "verifying citations",
-        "comparing sources",
-        "rendering and writing pages",
-        "putting the site in place",
-    ];
-    assert_eq!(lines.len(), stages.len(), "{err}");
-    for (line, stage) in lines.iter().zip(stages) {
-        assert!(line.contains(&format!(" ms  {stage}")), "{line}");
-        if cfg!(target_os = "linux") {
-            assert!(line.contains(" ms CPU, peak "), "{line}");
-            assert!(line.ends_with(" MiB)"), "{line}");
-        }
-    }
-}
