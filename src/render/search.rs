@@ -897,14 +897,19 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
                     Field::Html(html) => each_html_token(html, &mut token),
                 }
             }
-            // Kept as an exact copy: grown by doubling, the lists of all
+            // Made at its exact size: grown by doubling, the lists of all
             // documents would hold a third more than their entries until
-            // the postings are placed.
-            let list: Vec<(u32, f32)> = seen[..met]
-                .iter()
-                .filter(|&&number| number != STOP)
-                .map(|&number| (number - 1, counts[number as usize]))
-                .collect();
+            // the postings are placed. The stop words' slot, if met, is
+            // one of the numbers seen.
+            let stops = usize::from(counts[STOP as usize] != 0.0);
+            let mut list: Vec<(u32, f32)> = Vec::with_capacity(met - stops);
+            list.extend(
+                seen[..met]
+                    .iter()
+                    .filter(|&&number| number != STOP)
+                    .map(|&number| (number - 1, counts[number as usize])),
+            );
+            debug_assert_eq!(list.len(), met - stops);
             for &number in &seen[..met] {
                 counts[number as usize] = 0.0;
             }
