@@ -62,6 +62,9 @@ use serde::Serialize;
 
 use super::{Contents, Output};
 use crate::resolve::Dossier;
+use tokens::each_token;
+
+mod tokens;
 
 /// Target size of one word shard, in bytes of JSON.
 const SHARD_BUDGET: usize = 32 * 1024;
@@ -197,43 +200,6 @@ fn is_english_stop_word(word: &str) -> bool {
         )
 }
 
-/// How [`each_token`] sees a byte.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Class {
-    Separator,
-    /// A lower-case ASCII letter or a digit.
-    Lower,
-    Upper,
-    /// Part of a character outside ASCII, which must be decoded.
-    NonAscii,
-}
-
-impl Class {
-    /// An ASCII letter or digit.
-    fn is_ascii_word(self) -> bool {
-        matches!(self, Class::Lower | Class::Upper)
-    }
-}
-
-static ASCII_CLASS: [Class; 256] = {
-    let mut table = [Class::Separator; 256];
-    let mut b = 0;
-    while b < 256 {
-        let byte = b as u8;
-        table[b] = if byte >= 0x80 {
-            Class::NonAscii
-        } else if byte.is_ascii_lowercase() || byte.is_ascii_digit() {
-            Class::Lower
-        } else if byte.is_ascii_uppercase() {
-            Class::Upper
-        } else {
-            Class::Separator
-        };
-        b += 1;
-    }
-    table
-};
-
 /// Splits text into indexed words and finds their stems.
 pub(crate) struct Analyzer {
     stemmer: Option<Stemmer>,
@@ -336,57 +302,6 @@ impl Analyzer {
             Some(s) => s.stem(word).into_owned(),
             None => word.to_owned(),
         }
-    }
-}
-
-/// Calls `f` with each run of alphanumeric characters of `text`, in
-/// order, and whether it is all ASCII and whether it holds an upper-case
-/// ASCII letter; the words of the index are made from these.
-///
-/// ASCII bytes, nearly all of most texts, are classified by a table
-/// without decoding characters; this is the inner loop of the index, over
-/// every word of every document.
-fn each_token<'t>(text: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
-    let bytes = text.as_bytes();
-    let n = bytes.len();
-    let char_at = |i: usize| text[i..].chars().next().unwrap_or(' ');
-    let class = |i: usize| ASCII_CLASS[usize::from(bytes[i])];
-    let mut i = 0;
-    loop {
-        // Each loop below tests one thing per byte, which stays true to the
-        // end of its run: a `match` on the class of each byte compiles to a
-        // jump through a table, whose target changes at every word.
-        while i < n && class(i) == Class::Separator {
-            i += 1;
-        }
-        if i == n {
-            return;
-        }
-        if class(i) == Class::NonAscii {
-            let c = char_at(i);
-            if !c.is_alphanumeric() {
-                i += c.len_utf8();
-                continue;
-            }
-        }
-        let start = i;
-        let (mut ascii, mut upper) = (true, false);
-        loop {
-            while i < n && class(i).is_ascii_word() {
-                upper |= class(i) == Class::Upper;
-                i += 1;
-            }
-            if i < n && class(i) == Class::NonAscii {
-                let c = char_at(i);
-                if c.is_alphanumeric() {
-                    ascii = false;
-                    i += c.len_utf8();
-                    continue;
-                }
-            }
-            break;
-        }
-        f(&text[start..i], ascii, upper);
     }
 }
 

@@ -1,0 +1,278 @@
+//! Splitting text into the runs of alphanumeric characters the index is
+//! made of: the inner loop of the search index, over every word of every
+//! topic, paragraph and passage (twelve million of them at 10,000 topics).
+//!
+//! Text is read in blocks of 64 bytes. A block of ASCII, nearly every block
+//! of most texts, is classified in a few vector instructions into three
+//! bit masks (letters and digits, upper-case letters, bytes outside ASCII),
+//! and its words are read off the first mask with bit counts: no test and
+//! no branch per byte, and only one per word. A block holding a character
+//! outside ASCII is read character by character ([`Scan::step`]), which
+//! decodes what it must. Both ways give the same tokens; the tests hold
+//! them to the plain character-by-character split.
+
+/// One block: what [`masks`] classifies at once.
+const BLOCK: usize = 64;
+
+/// A block's bytes as bit masks, bit `k` for byte `k`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Masks {
+    /// ASCII letters and digits.
+    word: u64,
+    /// ASCII upper-case letters.
+    upper: u64,
+    /// Bytes of characters outside ASCII.
+    other: u64,
+}
+
+/// Calls `f` with each run of alphanumeric characters of `text`, in order,
+/// and whether it is all ASCII and whether it holds an upper-case ASCII
+/// letter; the words of the index are made from these.
+pub(super) fn each_token<'t>(text: &'t str, f: impl FnMut(&'t str, bool, bool)) {
+    let bytes = text.as_bytes();
+    let mut scan = Scan {
+        text,
+        open: None,
+        f,
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + BLOCK).min(bytes.len());
+        let masks = if end - at == BLOCK {
+            masks(&bytes[at..end])
+        } else {
+            // The last block, padded with NUL, a separator: a word that
+            // runs to the end of the text ends at the padding.
+            let mut padded = [0u8; BLOCK];
+            padded[..end - at].copy_from_slice(&bytes[at..end]);
+            masks(&padded)
+        };
+        if masks.other == 0 {
+            scan.block(at, masks);
+            at = end;
+        } else {
+            // May stop a few bytes past the block, inside the character
+            // that straddles its end; `at` stays on a character boundary.
+            while at < end {
+                at = scan.step(at);
+            }
+        }
+    }
+    scan.close(bytes.len());
+}
+
+/// Where [`each_token`] is: the word it is reading, and what it hands words
+/// to.
+struct Scan<'t, F> {
+    text: &'t str,
+    /// The word being read: where it starts, whether it is all ASCII so
+    /// far, and whether it has an upper-case ASCII letter so far.
+    open: Option<(usize, bool, bool)>,
+    f: F,
+}
+
+impl<'t, F: FnMut(&'t str, bool, bool)> Scan<'t, F> {
+    /// Reads the ASCII block at `at`, classified as `masks`.
+    fn block(&mut self, at: usize, masks: Masks) {
+        let Masks { word, upper, .. } = masks;
+        // Bits below `from` are read.
+        let mut from = 0;
+        if let Some((start, ascii, up)) = self.open {
+            // The open word goes on through the block's leading word bytes.
+            let run = (!word).trailing_zeros() as usize;
+            let up = up || upper & below(run) != 0;
+            if run == BLOCK {
+                self.open = Some((start, ascii, up));
+                return;
+            }
+            (self.f)(&self.text[start..at + run], ascii, up);
+            self.open = None;
+            from = run;
+        }
+        let mut rest = word & !below(from);
+        while rest != 0 {
+            let start = rest.trailing_zeros() as usize;
+            let end = start + (!(rest >> start)).trailing_zeros() as usize;
+            let up = upper & below(end) & !below(start) != 0;
+            if end == BLOCK {
+                self.open = Some((at + start, true, up));
+                return;
+            }
+            (self.f)(&self.text[at + start..at + end], true, up);
+            rest &= !below(end);
+        }
+    }
+
+    /// Reads the byte or character at `at`; returns where the next one
+    /// starts.
+    fn step(&mut self, at: usize) -> usize {
+        let b = self.text.as_bytes()[at];
+        if b.is_ascii() {
+            if b.is_ascii_alphanumeric() {
+                let up = b.is_ascii_uppercase();
+                match &mut self.open {
+                    Some((_, _, upper)) => *upper |= up,
+                    None => self.open = Some((at, true, up)),
+                }
+            } else {
+                self.close(at);
+            }
+            return at + 1;
+        }
+        let c = self.text[at..].chars().next().unwrap_or(' ');
+        if c.is_alphanumeric() {
+            match &mut self.open {
+                Some((_, ascii, _)) => *ascii = false,
+                None => self.open = Some((at, false, false)),
+            }
+        } else {
+            self.close(at);
+        }
+        at + c.len_utf8()
+    }
+
+    /// Hands on the open word, if any, as ending at `at`.
+    fn close(&mut self, at: usize) {
+        if let Some((start, ascii, upper)) = self.open.take() {
+            (self.f)(&self.text[start..at], ascii, upper);
+        }
+    }
+}
+
+/// The `n` lowest bits (all 64 when `n` is 64).
+fn below(n: usize) -> u64 {
+    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
+}
+
+/// Classifies a block (see [`masks_sse2`]).
+#[cfg(target_arch = "x86_64")]
+fn masks(block: &[u8]) -> Masks {
+    // SAFETY: SSE2 is part of x86-64 itself: every processor that runs
+    // this code has it (the standard library assumes it too).
+    unsafe { masks_sse2(block) }
+}
+
+/// Classifies a block sixteen bytes at a time. Compared as signed bytes,
+/// every byte outside ASCII is negative, so it falls outside each range of
+/// letters and digits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn masks_sse2(block: &[u8]) -> Masks {
+    use std::arch::x86_64::{_mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8};
+    let mut masks = Masks {
+        word: 0,
+        upper: 0,
+        other: 0,
+    };
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let half = |bytes: &[u8]| i64::from_le_bytes(bytes.try_into().unwrap_or_default());
+        let v = _mm_set_epi64x(half(&chunk[8..]), half(&chunk[..8]));
+        // Setting bit 5 turns upper-case letters into lower-case ones and
+        // leaves the lower-case letters as they are.
+        let letters = within(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', b'z');
+        let word = _mm_or_si128(letters, within(v, b'0', b'9'));
+        let shift = 16 * k;
+        masks.word |= u64::from(_mm_movemask_epi8(word) as u16) << shift;
+        masks.upper |= u64::from(_mm_movemask_epi8(within(v, b'A', b'Z')) as u16) << shift;
+        masks.other |= u64::from(_mm_movemask_epi8(v) as u16) << shift;
+    }
+    masks
+}
+
+/// Each byte of `v` from `low` to `high` (both ASCII) as all ones, the
+/// others as zeros.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn within(v: std::arch::x86_64::__m128i, low: u8, high: u8) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::{_mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+    _mm_and_si128(
+        _mm_cmpgt_epi8(v, _mm_set1_epi8(low as i8 - 1)),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(high as i8 + 1)),
+    )
+}
+
+/// Classifies a block byte by byte, where there is no SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+fn masks(block: &[u8]) -> Masks {
+    let mut masks = Masks {
+        word: 0,
+        upper: 0,
+        other: 0,
+    };
+    for (k, &b) in block.iter().enumerate() {
+        masks.word |= u64::from(b.is_ascii_alphanumeric()) << k;
+        masks.upper |= u64::from(b.is_ascii_uppercase()) << k;
+        masks.other |= u64::from(!b.is_ascii()) << k;
+    }
+    masks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The plain split the tokenizer must agree with: character by
+    /// character.
+    fn plain(text: &str) -> Vec<(String, bool, bool)> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        for c in text.chars().chain([' ']) {
+            if c.is_alphanumeric() {
+                word.push(c);
+            } else if !word.is_empty() {
+                let ascii = word.is_ascii();
+                let upper = word.bytes().any(|b| b.is_ascii_uppercase());
+                out.push((std::mem::take(&mut word), ascii, upper));
+            }
+        }
+        out
+    }
+
+    fn tokens(text: &str) -> Vec<(String, bool, bool)> {
+        let mut out = Vec::new();
+        each_token(text, |w, ascii, upper| {
+            out.push((w.to_owned(), ascii, upper))
+        });
+        out
+    }
+
+    #[test]
+    fn masks_mark_words_capitals_and_other_bytes() {
+        let mut block = [b' '; BLOCK];
+        block[..12].copy_from_slice(b"Az09 @[`{/:\xc3");
+        block[63] = b'Z';
+        let m = masks(&block);
+        assert_eq!(m.word, 0b1111 | 1 << 63);
+        assert_eq!(m.upper, 0b1 | 1 << 63);
+        assert_eq!(m.other, 1 << 11);
+    }
+
+    #[test]
+    fn words_cross_blocks_and_end_with_the_text() {
+        // Words that end exactly at a block's end, run across one or two
+        // blocks, fill a whole block, and end the text.
+        let long = "x".repeat(150);
+        let text = format!(
+            "{} Ab{} {long} Zé{}ñ end",
+            "a".repeat(61),
+            "c".repeat(70),
+            "q".repeat(64)
+        );
+        assert_eq!(tokens(&text), plain(&text));
+        for cut in 0..text.len() {
+            if text.is_char_boundary(cut) {
+                assert_eq!(tokens(&text[cut..]), plain(&text[cut..]), "from {cut}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn tokens_match_a_plain_split(
+            text in "([a-zA-Z0-9]{0,70}[ .,<>&\u{a0}é’—ß中😀]{0,3}){0,12}|\\PC{0,200}"
+        ) {
+            prop_assert_eq!(tokens(&text), plain(&text));
+        }
+    }
+}
