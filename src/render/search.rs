@@ -62,7 +62,7 @@ use serde::Serialize;
 
 use super::{Contents, Output};
 use crate::resolve::Dossier;
-use tokens::each_token;
+use tokens::{each_token, each_token_in};
 
 mod tokens;
 
@@ -316,11 +316,11 @@ fn each_html_token<'t>(html: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
     let mut at = 0;
     while at < bytes.len() {
         let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
-            each_token(&html[at..], &mut f);
+            each_token_in(html, at..bytes.len(), &mut f);
             break;
         };
         let mark = at + found;
-        each_token(&html[at..mark], &mut f);
+        each_token_in(html, at..mark, &mut f);
         let rest = &html[mark..];
         let skip = if bytes[mark] == b'&' {
             entity_length(rest)

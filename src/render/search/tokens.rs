@@ -11,6 +11,8 @@
 //! decodes what it must. Both ways give the same tokens; the tests hold
 //! them to the plain character-by-character split.
 
+use std::ops::Range;
+
 /// One block: what [`masks`] classifies at once.
 const BLOCK: usize = 64;
 
@@ -29,36 +31,52 @@ struct Masks {
 /// and whether it is all ASCII and whether it holds an upper-case ASCII
 /// letter; the words of the index are made from these.
 pub(super) fn each_token<'t>(text: &'t str, f: impl FnMut(&'t str, bool, bool)) {
+    each_token_in(text, 0..text.len(), f);
+}
+
+/// [`each_token`] over `text[range]`: words end where the range does. A
+/// block is read from `text` past the end of the range where `text` has
+/// the bytes, its bits past the range cleared, so the many short pieces of
+/// text between the tags of a page cost no copy; only a block at the very
+/// end of `text` is copied, padded with NUL (a separator).
+pub(super) fn each_token_in<'t>(
+    text: &'t str,
+    range: Range<usize>,
+    f: impl FnMut(&'t str, bool, bool),
+) {
     let bytes = text.as_bytes();
     let mut scan = Scan {
         text,
         open: None,
         f,
     };
-    let mut at = 0;
-    while at < bytes.len() {
-        let end = (at + BLOCK).min(bytes.len());
-        let masks = if end - at == BLOCK {
-            masks(&bytes[at..end])
+    let Range { start: mut at, end } = range;
+    while at < end {
+        let stop = (at + BLOCK).min(end);
+        let mut masks = if at + BLOCK <= bytes.len() {
+            masks(&bytes[at..at + BLOCK])
         } else {
-            // The last block, padded with NUL, a separator: a word that
-            // runs to the end of the text ends at the padding.
             let mut padded = [0u8; BLOCK];
-            padded[..end - at].copy_from_slice(&bytes[at..end]);
+            padded[..bytes.len() - at].copy_from_slice(&bytes[at..]);
             masks(&padded)
         };
+        let inside = below(stop - at);
+        masks.word &= inside;
+        masks.upper &= inside;
+        masks.other &= inside;
         if masks.other == 0 {
             scan.block(at, masks);
-            at = end;
+            at = stop;
         } else {
             // May stop a few bytes past the block, inside the character
             // that straddles its end; `at` stays on a character boundary.
-            while at < end {
+            // The range ends on one, so this never passes `end`.
+            while at < stop {
                 at = scan.step(at);
             }
         }
     }
-    scan.close(bytes.len());
+    scan.close(end);
 }
 
 /// Where [`each_token`] is: the word it is reading, and what it hands words
@@ -263,6 +281,22 @@ mod tests {
         for cut in 0..text.len() {
             if text.is_char_boundary(cut) {
                 assert_eq!(tokens(&text[cut..]), plain(&text[cut..]), "from {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_ends_its_words_where_it_ends() {
+        let text = format!("{}é <b>Word</b>{}", "ab ".repeat(30), "z".repeat(70));
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                if text.is_char_boundary(start) && text.is_char_boundary(end) {
+                    let mut got = Vec::new();
+                    each_token_in(&text, start..end, |w, ascii, upper| {
+                        got.push((w.to_owned(), ascii, upper))
+                    });
+                    assert_eq!(got, plain(&text[start..end]), "{start}..{end}");
+                }
             }
         }
     }
