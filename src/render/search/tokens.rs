@@ -17,7 +17,7 @@ use std::ops::Range;
 const BLOCK: usize = 64;
 
 /// A block's bytes as bit masks, bit `k` for byte `k`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 struct Masks {
     /// ASCII letters and digits.
     word: u64,
@@ -79,8 +79,8 @@ pub(super) fn each_token_in<'t>(
     scan.close(end);
 }
 
-/// Where [`each_token`] is: the word it is reading, and what it hands words
-/// to.
+/// Where [`each_token_in`] is: the word it is reading, and what it hands
+/// words to.
 struct Scan<'t, F> {
     text: &'t str,
     /// The word being read: where it starts, whether it is all ASCII so
@@ -182,8 +182,8 @@ fn masks_sse2(block: &[u8]) -> Masks {
         upper: 0,
         other: 0,
     };
+    let half = |bytes: &[u8]| i64::from_le_bytes(bytes.try_into().unwrap_or_default());
     for (k, chunk) in block.chunks_exact(16).enumerate() {
-        let half = |bytes: &[u8]| i64::from_le_bytes(bytes.try_into().unwrap_or_default());
         let v = _mm_set_epi64x(half(&chunk[8..]), half(&chunk[..8]));
         // Setting bit 5 turns upper-case letters into lower-case ones and
         // leaves the lower-case letters as they are.
@@ -233,26 +233,25 @@ mod tests {
     /// The plain split the tokenizer must agree with: character by
     /// character.
     fn plain(text: &str) -> Vec<(String, bool, bool)> {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let upper = w.bytes().any(|b| b.is_ascii_uppercase());
+                (w.to_owned(), w.is_ascii(), upper)
+            })
+            .collect()
+    }
+
+    fn tokens_in(text: &str, range: Range<usize>) -> Vec<(String, bool, bool)> {
         let mut out = Vec::new();
-        let mut word = String::new();
-        for c in text.chars().chain([' ']) {
-            if c.is_alphanumeric() {
-                word.push(c);
-            } else if !word.is_empty() {
-                let ascii = word.is_ascii();
-                let upper = word.bytes().any(|b| b.is_ascii_uppercase());
-                out.push((std::mem::take(&mut word), ascii, upper));
-            }
-        }
+        each_token_in(text, range, |w, ascii, upper| {
+            out.push((w.to_owned(), ascii, upper))
+        });
         out
     }
 
     fn tokens(text: &str) -> Vec<(String, bool, bool)> {
-        let mut out = Vec::new();
-        each_token(text, |w, ascii, upper| {
-            out.push((w.to_owned(), ascii, upper))
-        });
-        out
+        tokens_in(text, 0..text.len())
     }
 
     #[test]
@@ -291,10 +290,7 @@ mod tests {
         for start in 0..text.len() {
             for end in start..=text.len() {
                 if text.is_char_boundary(start) && text.is_char_boundary(end) {
-                    let mut got = Vec::new();
-                    each_token_in(&text, start..end, |w, ascii, upper| {
-                        got.push((w.to_owned(), ascii, upper))
-                    });
+                    let got = tokens_in(&text, start..end);
                     assert_eq!(got, plain(&text[start..end]), "{start}..{end}");
                 }
             }
