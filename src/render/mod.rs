@@ -538,25 +538,10 @@ fn render_template(
         .map_err(|e| Diagnostic::file(&format!("templates/{name}"), templates::error_chain(&e)))
 }
 
-/// What `fill` writes, made in a buffer this thread keeps and copied out
-/// at its exact size, with room for `spare` bytes more. Grown by doubling,
-/// each of the thousands of pieces of a build would hold up to twice its
-/// bytes until it is written.
-fn kept_buffer<E>(
-    spare: usize,
-    fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
-) -> Result<Vec<u8>, E> {
-    in_kept_buffer(fill, |bytes| {
-        let mut exact = Vec::with_capacity(bytes.len() + spare);
-        exact.extend_from_slice(bytes);
-        exact
-    })
-}
-
 /// What `fill` writes, made in a buffer this thread keeps, and lent to
 /// `then`. `then` must not start parallel work: the thread could take up
 /// another task that wants the buffer while it is lent.
-fn in_kept_buffer<E, R>(
+pub(super) fn in_kept_buffer<E, R>(
     fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     then: impl FnOnce(&[u8]) -> R,
 ) -> Result<R, E> {
