@@ -346,7 +346,8 @@ enum NoteMatch {
 /// The sources a citation can name.
 struct Catalogue<'a> {
     sources: &'a [Arc<Source>],
-    ids: HashMap<&'a str, usize>,
+    /// Hashed with foldhash: SipHash's cost showed, once per citation.
+    ids: HashMap<&'a str, usize, foldhash::fast::FixedState>,
     /// Ids whose files failed to parse: already reported, so citing them
     /// is not reported again.
     broken: &'a HashSet<String>,
@@ -453,7 +454,7 @@ fn quote_not_found(
     }
 }
 
-fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize>) -> Option<&'a str> {
+fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize, foldhash::fast::FixedState>) -> Option<&'a str> {
     ids.keys()
         .map(|k| (strsim::damerau_levenshtein(id, k), *k))
         .filter(|(d, k)| *d <= (k.len() / 3).max(2))
