@@ -454,7 +454,10 @@ fn quote_not_found(
     }
 }
 
-fn nearest_id<'a>(id: &str, ids: &HashMap<&'a str, usize, foldhash::fast::FixedState>) -> Option<&'a str> {
+fn nearest_id<'a>(
+    id: &str,
+    ids: &HashMap<&'a str, usize, foldhash::fast::FixedState>,
+) -> Option<&'a str> {
     ids.keys()
         .map(|k| (strsim::damerau_levenshtein(id, k), *k))
         .filter(|(d, k)| *d <= (k.len() / 3).max(2))
