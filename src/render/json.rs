@@ -228,10 +228,10 @@ pub(crate) fn inert<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 }
 
 /// [`inert`], made in the buffer its thread keeps and copied out at its
-/// exact size, with room for `spare` bytes more: the export holds its
-/// twelve thousand pieces until they are written, and grown by doubling
-/// they held up to twice their bytes (at 10,000 topics, 104 MB of working
-/// memory for 41 MB of JSON instead of 50 MB).
+/// exact size, with room for `spare` bytes more. The export holds its
+/// twelve thousand pieces until they are written: grown by doubling, they
+/// held up to twice their bytes (at 10,000 topics, 104 MB of working
+/// memory for 41 MB of JSON; made at their size, 50 MB).
 fn inert_with_room<T: Serialize + ?Sized>(value: &T, spare: usize) -> Vec<u8> {
     let made = super::in_kept_buffer(
         |buffer| sonic_rs::to_writer(&mut *buffer, value),
