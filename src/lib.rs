@@ -173,8 +173,8 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     let analysis = analysis::analyse_cached(&dossier, &mut compared);
     // What the comparison kept of the sources (their sentences and
     // shingles) and what verification read are not needed to render:
-    // freed side by side, before rendering starts, so that neither adds to
-    // its peak (at 10,000 topics each takes 5 to 7 ms on its own).
+    // freed side by side, and before rendering starts, so that neither
+    // adds to rendering's peak (at 10,000 topics each takes 5 to 7 ms).
     rayon::join(|| drop(compared), || dossier.release_verification_inputs());
     diagnostics.extend(analysis.diagnostics.iter().cloned());
     let out = options
