@@ -72,7 +72,7 @@ def main():
     print(f"\n{total} samples\n\n| part | share of samples |\n| --- | ---: |")
     for name, _ in PARTS:
         print(f"| {name} | {100 * in_part[name] / total:.1f} % |")
-    print(f"\n| function (own samples) | share |\n| --- | ---: |")
+    print("\n| function (own samples) | share |\n| --- | ---: |")
     for symbol, count in own.most_common(args.top):
         print(f"| `{symbol[:100]}` | {100 * count / total:.2f} % |")
 
