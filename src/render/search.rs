@@ -1223,26 +1223,6 @@ fn json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn weights_round_as_round_does() {
-        let mut values = vec![
-            0.0f32, 0.5, 1.5, 2.5, 0.49999997, 0.50000006, 1.4999999, 8388607.5, 8388608.0,
-            16777215.0, 16777216.0, 3.0e9, -0.4, -2.5,
-        ];
-        values.extend((0..200_000).map(|i| i as f32 * 0.0125));
-        values.extend((0..2000).flat_map(|i| {
-            let half = i as f32 + 0.5;
-            [
-                half,
-                f32::from_bits(half.to_bits() - 1),
-                f32::from_bits(half.to_bits() + 1),
-            ]
-        }));
-        for x in values {
-            assert_eq!(super::round_weight(x), x.round() as u32, "{x}");
-        }
-    }
-
     use super::*;
 
     fn doc<'a>(url: &str, kind: Kind, text: &'a str) -> Doc<'a> {
@@ -1575,6 +1555,26 @@ mod tests {
                 next += rows.len() as u32;
             }
             assert_eq!(next as usize, count);
+        }
+    }
+
+    #[test]
+    fn weights_round_as_round_does() {
+        let mut values = vec![
+            0.0f32, 0.5, 1.5, 2.5, 0.49999997, 0.50000006, 1.4999999, 8388607.5, 8388608.0,
+            16777215.0, 16777216.0, 3.0e9, -0.4, -2.5,
+        ];
+        values.extend((0..200_000).map(|i| i as f32 * 0.0125));
+        values.extend((0..2000).flat_map(|i| {
+            let half = i as f32 + 0.5;
+            [
+                half,
+                f32::from_bits(half.to_bits() - 1),
+                f32::from_bits(half.to_bits() + 1),
+            ]
+        }));
+        for x in values {
+            assert_eq!(round_weight(x), x.round() as u32, "{x}");
         }
     }
 }
