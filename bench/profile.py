@@ -21,7 +21,10 @@ PARTS = [
     ("front matter (serde_yaml)", ["serde_yaml::", "unsafe_libyaml::"]),
     ("verifying quotations", ["dossier::resolve::verify_topic"]),
     ("comparing sources", ["dossier::analysis::AnalysisCache::compare"]),
-    ("search index", ["dossier::render::search::outputs"]),
+    (
+        "search index",
+        ["dossier::render::search::outputs", "dossier::render::search::count_numbered"],
+    ),
     ("templates (tera)", ["tera::"]),
     ("views into template values", ["dossier::render::ViewValue"]),
     ("JSON (sonic-rs)", ["sonic_rs::"]),

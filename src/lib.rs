@@ -184,6 +184,8 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     let staging = write::Staging::begin(&out)?;
     observe(Stage::Render);
     let base_path = config::base_path(&dossier.config.base_url);
+    // Each topic's body is let go once its page is written.
+    let bodies = dossier.take_bodies();
     let rendered = render::render(
         &dossier,
         &analysis,
@@ -191,6 +193,7 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         &render::Selection::All,
         render::Part::All,
         &staging,
+        bodies,
     );
     match rendered {
         Ok(()) => {}

@@ -462,7 +462,7 @@ impl Session {
         };
         for &(part, step) in steps {
             let collected = render::Collect::default();
-            render::render(&dossier, &analysis, "/", &selection, part, &collected).map_err(
+            render::render(&dossier, &analysis, "/", &selection, part, &collected, None).map_err(
                 |e| match e {
                     render::RenderError::Content(errors) => {
                         let mut sink = Diagnostics::default();

@@ -123,3 +123,16 @@ fn a_word_of_a_quoted_passage_leads_to_the_marked_passage() {
         "{topics:?}"
     );
 }
+
+#[test]
+fn a_word_only_in_a_topics_body_finds_that_topic() {
+    // A build lets go of each topic's body once its page is written, and
+    // the index has the body's words from the page's making.
+    // "criticised" is in the body of the Afghan bounties topic alone (its
+    // sources spell it "criticized").
+    let out = build_repository("/");
+    let docs = documents_with(&out.path().join("site/search"), "criticised");
+    let urls: Vec<&str> = docs.iter().map(|d| d[0].as_str().unwrap()).collect();
+    assert_eq!(urls, ["topics/afghan-bounties/"]);
+    assert_eq!(docs[0][2], "t");
+}

@@ -56,6 +56,13 @@ pub(crate) enum Contents {
     Copy(PathBuf),
 }
 
+/// Topic pages are made in runs of about a sixty-fourth of the topics,
+/// within these bounds: a run counts its words for the search index in one
+/// batch, and each batch's own table of words learns them anew.
+const TOPIC_RUNS: usize = 64;
+const TOPIC_RUN_MIN: usize = 32;
+const TOPIC_RUN_MAX: usize = 256;
+
 /// Default static files, as shipped in the repository's `static/`.
 const STATIC_DEFAULTS: &[(&str, &[u8])] = &[
     ("style.css", include_bytes!("../../static/style.css")),
@@ -223,6 +230,12 @@ impl Problems {
 /// Renders the selected pages of the site into `sink`. The pages, the raw
 /// captures, the search index and `dossier.json` are made concurrently,
 /// and each file goes to the sink as soon as it is made.
+///
+/// `bodies` are the topics' bodies when the caller took them out of `d`
+/// (see [`Dossier::take_bodies`]): each is then moved into its page's
+/// template values rather than copied, and let go once its page is
+/// written. The topic pages count the words of the search index as they
+/// go, and the index, `dossier.json` and the source pages follow them.
 pub(crate) fn render(
     d: &Dossier,
     analysis: &Analysis,
@@ -230,6 +243,7 @@ pub(crate) fn render(
     selection: &Selection,
     part: Part,
     sink: &dyn Sink,
+    bodies: Option<Vec<String>>,
 ) -> Result<(), RenderError> {
     let links = Links { base: base_path };
     let site = SiteView::new(&d.config, base_path);
@@ -242,7 +256,7 @@ pub(crate) fn render(
                    kind: &str,
                    title: &str,
                    view: &dyn ViewValue,
-                   own: Option<(&str, String)>| {
+                   own: Vec<(&str, String)>| {
         let mut ctx = Context::new();
         ctx.insert("site", &site);
         ctx.insert("page_kind", kind);
@@ -258,8 +272,10 @@ pub(crate) fn render(
                 format!("cannot pass the page to the template: {e}"),
             )
         })?;
-        if let (serde_json::Value::Object(fields), Some((name, html))) = (&mut value, own) {
-            fields.insert(name.to_owned(), serde_json::Value::String(html));
+        if let serde_json::Value::Object(fields) = &mut value {
+            for (name, html) in own {
+                fields.insert(name.to_owned(), serde_json::Value::String(html));
+            }
         }
         let mut page = serde_json::Map::new();
         page.insert("page".to_owned(), value);
@@ -275,7 +291,7 @@ pub(crate) fn render(
                      kind: &str,
                      title: &str,
                      view: &dyn ViewValue,
-                     own: Option<(&str, String)>| {
+                     own: Vec<(&str, String)>| {
         let made = context(template, &path, kind, title, view, own).and_then(|ctx| {
             render_template(&d.templates, template, &ctx, |page| {
                 problems.io(sink.put_made(path, page));
@@ -286,7 +302,7 @@ pub(crate) fn render(
         }
     };
     let page = |template: &str, path: String, kind: &str, title: &str, view: &dyn ViewValue| {
-        page_with(template, path, kind, title, view, None)
+        page_with(template, path, kind, title, view, Vec::new())
     };
     let put = |output: Result<Output, Diagnostic>| problems.put(sink, output);
 
@@ -300,19 +316,86 @@ pub(crate) fn render(
         .iter()
         .map(|t| links.topic(&t.topic.slug))
         .collect();
+    let topic_page = |i: usize, t: &ResolvedTopic, body: Option<String>| {
+        let mut view = topic_view(d, t, &refs, &links);
+        let notes_html = notes::html(&view.notes, site.origin);
+        if !d.templates.reads_notes {
+            view.notes = Vec::new();
+        }
+        view.also = compare::mention_views(d, analysis, i, &links);
+        let mut own = vec![("notes_html", notes_html)];
+        if let Some(body) = body {
+            view.body_html = "";
+            own.push(("body_html", body));
+        }
+        page_with(
+            "topic.html",
+            format!("topics/{}/index.html", t.topic.slug),
+            "topic",
+            &t.topic.meta.title,
+            &view,
+            own,
+        );
+    };
+    // The topics go in runs: a run counts its topics' words for the search
+    // index (as one batch, see `search::TopicTerms`), then makes their
+    // pages. Bodies taken out of the dossier must be counted here or never.
+    let topics = d.topics.len();
+    let terms = (listings && (pages || bodies.is_some()))
+        .then(|| search::TopicTerms::new(&d.config.language));
+    let run = topics
+        .div_ceil(TOPIC_RUNS)
+        .clamp(TOPIC_RUN_MIN, TOPIC_RUN_MAX);
+    let topic_run = |first: usize, owned: Option<Vec<String>>| {
+        let end = owned
+            .as_ref()
+            .map_or(topics.min(first + run), |b| first + b.len());
+        let run_topics = &d.topics[first..end];
+        if let Some(terms) = &terms {
+            let texts: Vec<&str> = match &owned {
+                Some(bodies) => bodies.iter().map(String::as_str).collect(),
+                None => run_topics
+                    .iter()
+                    .map(|t| t.topic.doc.html.as_str())
+                    .collect(),
+            };
+            terms.count(d, first, &texts);
+        }
+        let mut owned = owned.map(Vec::into_iter);
+        for (i, t) in (first..end).zip(run_topics) {
+            let body = owned.as_mut().and_then(Iterator::next);
+            if pages && selection.topic(&t.topic.slug) {
+                topic_page(i, t, body);
+            }
+        }
+    };
+    let make_topic_pages = || match bodies {
+        Some(bodies) => bodies
+            .into_par_iter()
+            .chunks(run)
+            .enumerate()
+            .for_each(|(r, bodies)| topic_run(r * run, Some(bodies))),
+        None => (0..topics.div_ceil(run))
+            .into_par_iter()
+            .for_each(|r| topic_run(r * run, None)),
+    };
+    let search_files = |terms: Option<search::TopicTerms>| {
+        search::outputs(d, terms, &|output| put(Ok(output)));
+    };
+    let json_file = || {
+        put(Ok(Output {
+            path: "dossier.json".into(),
+            contents: Contents::Pieces(json::export(d, &links)),
+        }));
+    };
+
+    // First the topic pages, with the listings and the people pages beside
+    // them.
     rayon::scope(|scope| {
-        // The big single files first, so that they overlap the pages.
+        if pages || terms.is_some() {
+            scope.spawn(|_| make_topic_pages());
+        }
         if listings {
-            // One after the other: both are parallel within, and each holds
-            // tens of megabytes while it works; side by side they would
-            // add to the build's peak memory.
-            scope.spawn(|_| {
-                search::outputs(d, &|output| put(Ok(output)));
-                put(Ok(Output {
-                    path: "dossier.json".into(),
-                    contents: Contents::Pieces(json::export(d, &links)),
-                }));
-            });
             scope.spawn(|_| {
                 let index = index_view(d, &links);
                 page(
@@ -398,28 +481,17 @@ pub(crate) fn render(
                 }
             });
         }
-        if pages {
+    });
+    // Then the search index and `dossier.json`, which need the topics'
+    // words, with the source and compare pages beside them.
+    rayon::scope(|scope| {
+        if listings {
+            // One after the other: both are parallel within, and each holds
+            // tens of megabytes while it works; side by side they would add
+            // to the build's peak memory.
             scope.spawn(|_| {
-                d.topics
-                    .par_iter()
-                    .enumerate()
-                    .filter(|(_, t)| selection.topic(&t.topic.slug))
-                    .for_each(|(i, t)| {
-                        let mut view = topic_view(d, t, &refs, &links);
-                        let notes_html = notes::html(&view.notes, site.origin);
-                        if !d.templates.reads_notes {
-                            view.notes = Vec::new();
-                        }
-                        view.also = compare::mention_views(d, analysis, i, &links);
-                        page_with(
-                            "topic.html",
-                            format!("topics/{}/index.html", t.topic.slug),
-                            "topic",
-                            &t.topic.meta.title,
-                            &view,
-                            Some(("notes_html", notes_html)),
-                        );
-                    });
+                search_files(terms);
+                json_file();
             });
         }
         if pages {
@@ -441,7 +513,7 @@ pub(crate) fn render(
                             "source",
                             &s.source.meta.title,
                             &view,
-                            Some(("paragraphs_html", paragraphs_html)),
+                            vec![("paragraphs_html", paragraphs_html)],
                         );
                         let raw = format!("sources/{}.txt", s.source.id);
                         problems.io(sink.put_made(raw, &s.source.raw));
@@ -898,5 +970,66 @@ mod tests {
         assert!(html.contains("&lt;script&gt;"), "{html}");
         assert!(!html.contains("href=\"javascript"), "{html}");
         assert!(html.contains("<strong>ok</strong>"));
+    }
+
+    /// The good fixture's site, rendered with the topics' bodies taken out
+    /// of the dossier (as a build renders) or left in it (as `serve`
+    /// does), in one part or in two: the files by path.
+    fn rendered(take_bodies: bool, parts: &[Part]) -> Vec<Output> {
+        let dir = crate::testing::copied_fixture("good");
+        let mut diagnostics = crate::diagnostics::Diagnostics::default();
+        let raw = crate::load::load(dir.path()).unwrap();
+        let mut d = crate::resolve::resolve(
+            crate::parse::parse(raw, &mut diagnostics),
+            false,
+            &mut diagnostics,
+        );
+        assert_eq!(diagnostics.error_count(), 0);
+        let analysis = crate::analysis::analyse(&d);
+        let mut bodies = if take_bodies { d.take_bodies() } else { None };
+        assert_eq!(bodies.is_some(), take_bodies);
+        let sink = Collect::default();
+        for &part in parts {
+            render(
+                &d,
+                &analysis,
+                "/",
+                &Selection::All,
+                part,
+                &sink,
+                bodies.take(),
+            )
+            .unwrap();
+        }
+        if take_bodies {
+            assert!(d.topics.iter().all(|t| t.topic.doc.html.is_empty()));
+        }
+        sink.into_sorted()
+    }
+
+    #[test]
+    fn taking_the_bodies_out_makes_the_same_site() {
+        let taken = rendered(true, &[Part::All]);
+        let paths = |outputs: &[Output]| -> Vec<String> {
+            outputs.iter().map(|o| o.path.clone()).collect()
+        };
+        for kept in [
+            rendered(false, &[Part::All]),
+            rendered(false, &[Part::Pages, Part::Listings]),
+        ] {
+            assert_eq!(paths(&kept), paths(&taken));
+            for (k, t) in kept.iter().zip(&taken) {
+                assert!(k == t, "{} differs", k.path);
+            }
+        }
+        // The topic pages have their bodies, and the index their words.
+        let page = taken
+            .iter()
+            .find(|o| o.path.starts_with("topics/") && o.path.ends_with("index.html"))
+            .unwrap();
+        let Contents::Bytes(html) = &page.contents else {
+            panic!("{} is not made in memory", page.path)
+        };
+        assert!(String::from_utf8_lossy(html).contains("<div class=\"body\">\n<"));
     }
 }

@@ -468,33 +468,7 @@ impl Documents for SiteDocuments<'_> {
 fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
     let row = part == DocPart::Row;
     match doc {
-        DocRef::Topic(t) => {
-            let t = &d.topics[t as usize];
-            let meta = &t.topic.meta;
-            Doc {
-                url: if row {
-                    ["topics/", &t.topic.slug, "/"].concat()
-                } else {
-                    String::new()
-                },
-                title: &meta.title,
-                kind: Kind::Topic,
-                context: Cow::Borrowed("Topic"),
-                text: Cow::Borrowed(&meta.summary),
-                fields: if row {
-                    Vec::new()
-                } else {
-                    let mut labels = meta.tags.clone();
-                    labels.extend(meta.people.iter().cloned());
-                    vec![
-                        (4.0, meta.title.as_str().into()),
-                        (2.0, meta.summary.as_str().into()),
-                        (2.0, labels.join(" ").into()),
-                        (1.0, Field::Html(&t.topic.doc.html)),
-                    ]
-                },
-            }
-        }
+        DocRef::Topic(t) => topic_doc(d, t as usize, &d.topics[t as usize].topic.doc.html, part),
         DocRef::Source(s) => {
             let s = &d.sources[s as usize];
             let meta = &s.source.meta;
@@ -564,6 +538,36 @@ fn make_doc(d: &Dossier, doc: DocRef, part: DocPart) -> Doc<'_> {
             });
             one_text(&s.source.meta.title, Kind::Passage, &p.words, row)
         }
+    }
+}
+
+/// The document of topic `t`, whose body is `body`.
+fn topic_doc<'a>(d: &'a Dossier, t: usize, body: &'a str, part: DocPart) -> Doc<'a> {
+    let t = &d.topics[t];
+    let meta = &t.topic.meta;
+    let row = part == DocPart::Row;
+    Doc {
+        url: if row {
+            ["topics/", &t.topic.slug, "/"].concat()
+        } else {
+            String::new()
+        },
+        title: &meta.title,
+        kind: Kind::Topic,
+        context: Cow::Borrowed("Topic"),
+        text: Cow::Borrowed(&meta.summary),
+        fields: if row {
+            Vec::new()
+        } else {
+            let mut labels = meta.tags.clone();
+            labels.extend(meta.people.iter().cloned());
+            vec![
+                (4.0, meta.title.as_str().into()),
+                (2.0, meta.summary.as_str().into()),
+                (2.0, labels.join(" ").into()),
+                (1.0, Field::Html(body)),
+            ]
+        },
     }
 }
 
@@ -664,29 +668,29 @@ pub(crate) type Index = Vec<(String, Entry)>;
 
 /// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
 /// `round(10 × score)`, at least 1.
+#[cfg(test)]
 pub(crate) fn build_index<D: Documents + ?Sized>(docs: &D, analyzer: &Analyzer) -> Index {
+    build_index_after(docs, analyzer, Vocabulary::new(), Vec::new())
+}
+
+/// [`build_index`] for documents whose first ones were counted already:
+/// `counted` holds their terms, numbered in `vocabulary`.
+fn build_index_after<D: Documents + ?Sized>(
+    docs: &D,
+    analyzer: &Analyzer,
+    vocabulary: Vocabulary,
+    mut terms: Terms,
+) -> Index {
     const K1: f32 = 1.2;
     const B: f32 = 0.75;
     // Term frequencies of each document, in parallel runs of documents.
-    // A run numbers its words itself, so a word costs one lookup in the
-    // run's table however many documents hold it; only the run's distinct
-    // words are then numbered for the whole index.
-    let vocabulary = Vocabulary::new();
-    let run = docs.len().div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
-    let terms: Terms = (0..docs.len().div_ceil(run))
-        .into_par_iter()
-        .flat_map_iter(|r| {
-            let docs = docs.make(r * run..docs.len().min((r + 1) * run), DocPart::Fields);
-            let (words, mut terms) = count_terms(&docs, analyzer);
-            let numbers: Vec<u32> = words.iter().map(|w| vocabulary.number(w)).collect();
-            for (list, _) in &mut terms {
-                for (number, _) in list.iter_mut() {
-                    *number = numbers[*number as usize];
-                }
-            }
-            terms
-        })
-        .collect();
+    let first = terms.len();
+    let rest = docs.len() - first;
+    let run = rest.div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
+    terms.par_extend((0..rest.div_ceil(run)).into_par_iter().flat_map_iter(|r| {
+        let range = first + r * run..first + rest.min((r + 1) * run);
+        count_numbered(&docs.make(range, DocPart::Fields), analyzer, &vocabulary)
+    }));
     // Lengths are compared within a kind: a topic note is long next to a
     // paragraph, and measured against paragraphs it would lose to any
     // paragraph that merely mentions its title word.
@@ -752,6 +756,67 @@ fn round_weight(x: f32) -> u32 {
 }
 
 type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The [`Terms`] of `docs`, their words numbered in `vocabulary`. The
+/// documents number their words among themselves first, so a word costs
+/// one lookup in their own table however many of them hold it; only their
+/// distinct words are then numbered for the whole index.
+fn count_numbered(docs: &[Doc<'_>], analyzer: &Analyzer, vocabulary: &Vocabulary) -> Terms {
+    let (words, mut terms) = count_terms(docs, analyzer);
+    let numbers: Vec<u32> = words.iter().map(|w| vocabulary.number(w)).collect();
+    for (list, _) in &mut terms {
+        for (number, _) in list.iter_mut() {
+            *number = numbers[*number as usize];
+        }
+    }
+    terms
+}
+
+/// The topics' words, counted while their pages are made: a build lets go
+/// of each topic's body once its page is written (at 10,000 topics the
+/// bodies are 90 MB), so the index cannot read them afterwards. The
+/// topics are counted in runs, from any thread, in any order.
+pub(crate) struct TopicTerms {
+    analyzer: Analyzer,
+    vocabulary: Vocabulary,
+    runs: Mutex<Vec<(usize, Terms)>>,
+}
+
+impl TopicTerms {
+    pub(crate) fn new(language: &str) -> Self {
+        TopicTerms {
+            analyzer: Analyzer::for_language(language),
+            vocabulary: Vocabulary::new(),
+            runs: Mutex::default(),
+        }
+    }
+
+    /// Counts the topics from `first` on, whose bodies are `bodies`.
+    pub(crate) fn count(&self, d: &Dossier, first: usize, bodies: &[&str]) {
+        let docs: Vec<Doc<'_>> = bodies
+            .iter()
+            .enumerate()
+            .map(|(k, body)| topic_doc(d, first + k, body, DocPart::Fields))
+            .collect();
+        let terms = count_numbered(&docs, &self.analyzer, &self.vocabulary);
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((first, terms));
+    }
+
+    /// The terms of the topics counted, in topic order.
+    fn into_parts(self) -> (Analyzer, Vocabulary, Terms) {
+        let mut runs = self.runs.into_inner().unwrap_or_else(|p| p.into_inner());
+        runs.sort_unstable_by_key(|&(first, _)| first);
+        let mut terms = Vec::with_capacity(runs.iter().map(|(_, t)| t.len()).sum());
+        for (first, run) in runs {
+            debug_assert_eq!(first, terms.len());
+            terms.extend(run);
+        }
+        (self.analyzer, self.vocabulary, terms)
+    }
+}
 
 /// Documents whose terms one task counts, and the fewest it counts.
 const TERM_RUNS: usize = 32;
@@ -1110,10 +1175,23 @@ struct Meta<'a> {
 /// soon as it is made (the index of a large dossier is tens of megabytes;
 /// it is never held whole). `search/index.json`, which names the others,
 /// comes last.
-pub(crate) fn outputs(d: &Dossier, put: &(dyn Fn(Output) + Sync)) {
-    let analyzer = Analyzer::for_language(&d.config.language);
+///
+/// `topics` has the topics' words when their pages counted them (see
+/// [`TopicTerms`]); without it they are read from the dossier's bodies.
+// Not inlined, so that a profile shows what the index costs.
+#[inline(never)]
+pub(crate) fn outputs(d: &Dossier, topics: Option<TopicTerms>, put: &(dyn Fn(Output) + Sync)) {
     let docs = documents(d);
-    let index = build_index(&docs, &analyzer);
+    let (analyzer, vocabulary, counted) = match topics {
+        Some(topics) => topics.into_parts(),
+        None => (
+            Analyzer::for_language(&d.config.language),
+            Vocabulary::new(),
+            Vec::new(),
+        ),
+    };
+    debug_assert!(counted.is_empty() || counted.len() == d.topics.len());
+    let index = build_index_after(&docs, &analyzer, vocabulary, counted);
     let mut meta = Meta {
         version: 1,
         language: &d.config.language,

@@ -153,6 +153,29 @@ impl Dossier {
     }
 }
 
+impl Dossier {
+    /// The topics' bodies, taken out of them for a render to let go of
+    /// each once its page is written (see [`crate::render::render`]);
+    /// `None`, and nothing taken, when some topic is shared (as `serve`
+    /// shares them with its cache).
+    pub(crate) fn take_bodies(&mut self) -> Option<Vec<String>> {
+        if !self
+            .topics
+            .iter_mut()
+            .all(|t| Arc::get_mut(&mut t.topic).is_some())
+        {
+            return None;
+        }
+        Some(
+            self.topics
+                .iter_mut()
+                .filter_map(|t| Arc::get_mut(&mut t.topic))
+                .map(|topic| std::mem::take(&mut topic.doc.html))
+                .collect(),
+        )
+    }
+}
+
 /// Frees a topic's file text and its citations' normalised pieces, unless
 /// the topic is shared.
 fn release_topic_inputs(topic: &mut Arc<Topic>) {
