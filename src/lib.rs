@@ -14,13 +14,16 @@
 //! parse(Raw, &mut Diagnostics)      -> Parsed     front matter, citations, source paragraphs
 //! resolve(Parsed, &mut Diagnostics) -> Dossier    ids, quote matching, numbering, backlinks
 //! analyse(&Dossier)                 -> Analysis   derived copies, coverage (read-only)
-//! render(&Dossier, &dyn Sink)                    tera pages, raw sources, index, static files
+//! render(&Dossier, &dyn Sink, bodies)            tera pages, raw sources, index, static files
 //! write: Staging (a Sink) -> commit               staging folder, marker, manifest, atomic swap
 //! ```
 //!
 //! Render hands each file to the sink as soon as it is made, from many
 //! threads: a build's [`write`] stage writes it into the staging folder at
-//! once (the site is never held in memory whole), `serve` keeps it.
+//! once (the site is never held in memory whole), `serve` keeps it. A build
+//! also takes the topics' bodies out of the dossier and hands them to
+//! render, which lets go of each once its page is written; `serve` keeps
+//! them for its next rebuild.
 //!
 //! Content problems are collected as [`Diagnostic`]s, never raised one at a
 //! time: a run reports all of them. I/O and usage problems are `anyhow`

@@ -475,6 +475,15 @@ fn run_serve(options: ServeOptions) -> ExitCode {
     // SAFETY: setting an option is allowed at any time; -1 is a
     // documented value (never purge).
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    // An edit's rebuild reads a little of every topic and source held from
+    // the last build, all over a heap of hundreds of megabytes: with the
+    // heap in 2 MiB pages rather than 4 KiB ones, most of those reads no
+    // longer miss the processor's page table cache (in a virtual machine a
+    // miss walks two page tables). At 10,000 topics this halved the time
+    // of an edit (37 -> 16 ms to the served page) on a machine where it
+    // made no difference to a build, which stays with small pages.
+    // SAFETY: as above; 1 enables the option.
+    unsafe { libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 1) };
     // Ctrl-C ends the server; say so and leave with success.
     let _ = ctrlc::set_handler(|| {
         let _ = writeln!(std::io::stdout(), "Stopped.");
