@@ -131,23 +131,32 @@ pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis
         d.sources.iter().map(|s| &s.source).collect();
     cache.compare(&sources);
     let (prepared, declared, verified) = (&cache.prepared, &cache.declared, &cache.verified);
-    let terms: Vec<Term> = d
-        .topics
+    let rewrites: Vec<&Verified> = verified
         .iter()
-        .enumerate()
-        .flat_map(|(t, topic)| {
-            topic
-                .topic
-                .meta
-                .aliases
-                .iter()
-                .map(move |a| Term::new(a, t))
-        })
-        .filter(|t| !t.keys.is_empty())
-        .collect();
-    let mut pairs: Vec<DerivedPair> = verified
-        .par_iter()
         .filter(|v| derived::is_rewrite(&v.alignment))
+        .collect();
+    // The topics' aliases, for what a rewrite dropped; most dossiers have
+    // no rewrite, and `serve` would otherwise read every topic again at
+    // each edit.
+    let terms: Vec<Term> = if rewrites.is_empty() {
+        Vec::new()
+    } else {
+        d.topics
+            .iter()
+            .enumerate()
+            .flat_map(|(t, topic)| {
+                topic
+                    .topic
+                    .meta
+                    .aliases
+                    .iter()
+                    .map(move |a| Term::new(a, t))
+            })
+            .filter(|t| !t.keys.is_empty())
+            .collect()
+    };
+    let mut pairs: Vec<DerivedPair> = rewrites
+        .par_iter()
         .map(|v| describe(d, prepared, v, declared, &terms))
         .collect();
     pairs.sort_by_key(|p| (p.original, p.copy));
