@@ -151,9 +151,7 @@ impl Dossier {
             }
         }
     }
-}
 
-impl Dossier {
     /// The topics' bodies, taken out of them for a render to let go of
     /// each once its page is written (see [`crate::render::render`]);
     /// `None`, and nothing taken, when some topic is shared (as `serve`
