@@ -18,8 +18,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 // The allocator of the `dossier` binary, so the times are the build's.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Command-line arguments.
 #[derive(Parser)]
