@@ -35,7 +35,7 @@ PARTS = [
     ("  read", ["ksys_read"]),
     ("  open", ["do_sys_openat2"]),
     ("  make folders", ["do_mkdirat"]),
-    ("allocator (mimalloc)", ["mi_malloc", "mi_free", "_mi_"]),
+    ("allocator (jemalloc)", ["_rjem_", "tikv_jemallocator::"]),
 ]
 
 
