@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Parser;
 
-// The allocator of the `dossier` binary, so the times are the build's.
+// The allocator of the `dossier` binary. Its options are jemalloc's
+// defaults rather than the binary's (`src/main.rs`: one arena per
+// processor, memory returned after 3 s); a detection run is over well
+// before either return delay, so only the number of arenas differs.
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
