@@ -65,36 +65,45 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
     } else {
         None
     };
-    let mut skipped = Vec::new();
-    let mut walk = |dir: &Path, recursive: bool| -> Result<Vec<PathBuf>> {
-        let found = files_in(root, dir, recursive)?;
-        skipped.extend(
-            found
-                .skipped
-                .into_iter()
-                .map(|(path, reason, error)| SkippedLink {
-                    path: relative(root, &path),
-                    reason,
-                    error,
-                }),
-        );
-        Ok(found.files)
+    // Each folder is listed and read on its own side of a join, so the
+    // sources are listed while the topics are read: at 10,000 topics a
+    // listing takes some 10 ms on one core.
+    let list_and_read = |dir: &Path, keep: fn(&Path) -> bool| -> Result<(Vec<RawFile>, Found)> {
+        let mut found = files_in(root, dir, false)?;
+        let files = std::mem::take(&mut found.files)
+            .into_iter()
+            .filter(|p| keep(p))
+            .collect();
+        Ok((read_all(root, files)?, found))
     };
-    let topic_files = walk(&content.join("topics"), false)?;
-    let source_files = walk(&content.join("sources"), false)?;
-    let templates_dir = root.join("templates");
-    let template_files = walk(&templates_dir, true)?;
-    let static_dir = root.join("static");
-    let static_files = walk(&static_dir, true)?;
-    let topic_files: Vec<PathBuf> = topic_files
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
     let (topics, sources) = rayon::join(
-        || read_all(root, topic_files),
-        || read_all(root, source_files),
+        || {
+            list_and_read(&content.join("topics"), |p| {
+                p.extension().is_some_and(|e| e == "md")
+            })
+        },
+        || list_and_read(&content.join("sources"), |_| true),
     );
-    let (topics, sources) = (topics?, sources?);
+    let ((topics, topics_found), (sources, sources_found)) = (topics?, sources?);
+    let templates_dir = root.join("templates");
+    let static_dir = root.join("static");
+    let templates_found = files_in(root, &templates_dir, true)?;
+    let statics_found = files_in(root, &static_dir, true)?;
+    let skipped = [
+        &topics_found,
+        &sources_found,
+        &templates_found,
+        &statics_found,
+    ]
+    .into_iter()
+    .flat_map(|found| &found.skipped)
+    .map(|(path, reason, error)| SkippedLink {
+        path: relative(root, path),
+        reason,
+        error: *error,
+    })
+    .collect();
+    let (template_files, static_files) = (templates_found.files, statics_found.files);
     let templates = template_files
         .into_iter()
         .map(|p| Ok((relative(&templates_dir, &p), read(root, &p)?)))

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::views::Links;
-use crate::resolve::{Dossier, NoteTarget};
+use crate::resolve::{Dossier, NoteTarget, ResolvedSource, ResolvedTopic};
 
 /// The top of the export; `topics` and `sources` follow it, in that order.
 #[derive(Serialize)]
@@ -90,101 +90,105 @@ struct CiterExport<'a> {
 /// the buffer doubled, up to three times the file's size in memory. The
 /// pieces are not joined either, which would hold the file twice.
 pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<Vec<u8>> {
-    let topics: Vec<Vec<u8>> = d
-        .topics
-        .par_iter()
-        .map(|t| {
-            let doc = &t.topic.doc;
-            let citations = doc
-                .citations
-                .iter()
-                .map(|c| {
-                    let note = &t.notes[c.note];
-                    let passage = match note.target {
-                        NoteTarget::Passage { source, passage } => {
-                            Some(d.sources[source].passages[passage].id.as_str())
-                        }
-                        _ => None,
-                    };
-                    let (line, column) = c.line_column;
-                    CitationExport {
-                        note: c.note + 1,
-                        anchor: &c.anchor,
-                        source: &c.source,
-                        words: c.words.as_deref(),
-                        passage,
-                        line,
-                        column,
-                    }
-                })
-                .collect();
-            let meta = &t.topic.meta;
-            inert_with_room(
-                &TopicExport {
-                    slug: &t.topic.slug,
-                    title: &meta.title,
-                    summary: &meta.summary,
-                    url: links.topic(&t.topic.slug),
-                    file: &t.topic.path,
-                    updated: meta.updated.map(|u| u.iso()),
-                    tags: &meta.tags,
-                    people: &meta.people,
-                    aliases: &meta.aliases,
-                    citations,
-                },
-                COMMA,
-            )
+    let topics = d.topics.par_iter().map(|t| topic(d, t, links)).collect();
+    let sources = d.sources.par_iter().map(|s| source(d, s, links)).collect();
+    assemble(d, topics, sources)
+}
+
+/// One topic's entry in the export.
+pub(crate) fn topic(d: &Dossier, t: &ResolvedTopic, links: &Links<'_>) -> Vec<u8> {
+    let doc = &t.topic.doc;
+    let citations = doc
+        .citations
+        .iter()
+        .map(|c| {
+            let note = &t.notes[c.note];
+            let passage = match note.target {
+                NoteTarget::Passage { source, passage } => {
+                    Some(d.sources[source].passages[passage].id.as_str())
+                }
+                _ => None,
+            };
+            let (line, column) = c.line_column;
+            CitationExport {
+                note: c.note + 1,
+                anchor: &c.anchor,
+                source: &c.source,
+                words: c.words.as_deref(),
+                passage,
+                line,
+                column,
+            }
         })
         .collect();
-    let sources: Vec<Vec<u8>> = d
-        .sources
-        .par_iter()
-        .map(|s| {
-            let meta = &s.source.meta;
-            let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
-            passages.sort_by(|a, b| a.found.cmp(&b.found));
-            inert_with_room(
-                &SourceExport {
-                    id: &s.source.id,
-                    title: &meta.title,
-                    publisher: &meta.publisher,
-                    author: meta.author.as_deref(),
-                    url: meta.url.as_ref().map(|u| u.0.as_str()),
-                    archive: meta.archive.as_ref().map(|u| u.0.as_str()),
-                    published: meta.published.map(|p| p.iso()),
-                    retrieved: meta.retrieved.map(|p| p.iso()),
-                    language: meta.language.as_deref(),
-                    derived_from: meta.derived_from.as_deref(),
-                    file: &s.source.text_path,
-                    page_url: links.source(&s.source.id),
-                    text_url: links.raw(&s.source.id),
-                    sha256: &s.source.sha256,
-                    bytes: s.source.raw.len(),
-                    paragraphs: s.source.paragraphs.len(),
-                    passages: passages
-                        .into_iter()
-                        .map(|p| PassageExport {
-                            id: &p.id,
-                            paragraph: p.found.paragraph + 1,
-                            start: p.raw.start,
-                            end: p.raw.end,
-                            words: &p.words,
-                            cited_by: p
-                                .backlinks
-                                .iter()
-                                .map(|b| CiterExport {
-                                    topic: &d.topics[b.topic].topic.slug,
-                                    note: b.note,
-                                    anchors: d.sites(b),
-                                })
-                                .collect(),
+    let meta = &t.topic.meta;
+    inert_with_room(
+        &TopicExport {
+            slug: &t.topic.slug,
+            title: &meta.title,
+            summary: &meta.summary,
+            url: links.topic(&t.topic.slug),
+            file: &t.topic.path,
+            updated: meta.updated.map(|u| u.iso()),
+            tags: &meta.tags,
+            people: &meta.people,
+            aliases: &meta.aliases,
+            citations,
+        },
+        COMMA,
+    )
+}
+
+/// One source's entry in the export.
+pub(crate) fn source(d: &Dossier, s: &ResolvedSource, links: &Links<'_>) -> Vec<u8> {
+    let meta = &s.source.meta;
+    let mut passages: Vec<&crate::resolve::Passage> = s.passages.iter().collect();
+    passages.sort_by(|a, b| a.found.cmp(&b.found));
+    inert_with_room(
+        &SourceExport {
+            id: &s.source.id,
+            title: &meta.title,
+            publisher: &meta.publisher,
+            author: meta.author.as_deref(),
+            url: meta.url.as_ref().map(|u| u.0.as_str()),
+            archive: meta.archive.as_ref().map(|u| u.0.as_str()),
+            published: meta.published.map(|p| p.iso()),
+            retrieved: meta.retrieved.map(|p| p.iso()),
+            language: meta.language.as_deref(),
+            derived_from: meta.derived_from.as_deref(),
+            file: &s.source.text_path,
+            page_url: links.source(&s.source.id),
+            text_url: links.raw(&s.source.id),
+            sha256: &s.source.sha256,
+            bytes: s.source.raw.len(),
+            paragraphs: s.source.paragraphs.len(),
+            passages: passages
+                .into_iter()
+                .map(|p| PassageExport {
+                    id: &p.id,
+                    paragraph: p.found.paragraph + 1,
+                    start: p.raw.start,
+                    end: p.raw.end,
+                    words: &p.words,
+                    cited_by: p
+                        .backlinks
+                        .iter()
+                        .map(|b| CiterExport {
+                            topic: &d.topics[b.topic].topic.slug,
+                            note: b.note,
+                            anchors: d.sites(b),
                         })
                         .collect(),
-                },
-                COMMA,
-            )
-        })
-        .collect();
+                })
+                .collect(),
+        },
+        COMMA,
+    )
+}
+
+/// The export from its entries ([`topic`] and [`source`]), in the
+/// dossier's order.
+pub(crate) fn assemble(d: &Dossier, topics: Vec<Vec<u8>>, sources: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let header = inert(&Header {
         version: 1,
         title: &d.config.title,

@@ -316,6 +316,13 @@ pub(crate) fn render(
         .iter()
         .map(|t| links.topic(&t.topic.slug))
         .collect();
+    // On a whole build, each topic's and source's entry of `dossier.json`
+    // is made just after its page, while what both read (its citations,
+    // passages and backlinks, a hundred thousand small strings scattered
+    // over the heap at 10,000 topics) is still in the processor's caches;
+    // made in a pass of its own, the export waited on memory for each.
+    let entries_with_pages = listings && pages && selection.all();
+    let topic_entries: Mutex<Vec<(usize, Vec<Vec<u8>>)>> = Mutex::default();
     let topic_page = |i: usize, t: &ResolvedTopic, body: Option<String>| {
         let mut view = topic_view(d, t, &refs, &links);
         let notes_html = notes::html(&view.notes, site.origin);
@@ -362,11 +369,21 @@ pub(crate) fn render(
             terms.count(d, first, &texts);
         }
         let mut owned = owned.map(Vec::into_iter);
+        let mut entries = Vec::with_capacity(if entries_with_pages { end - first } else { 0 });
         for (i, t) in (first..end).zip(run_topics) {
             let body = owned.as_mut().and_then(Iterator::next);
             if pages && selection.topic(&t.topic.slug) {
                 topic_page(i, t, body);
             }
+            if entries_with_pages {
+                entries.push(json::topic(d, t, &links));
+            }
+        }
+        if entries_with_pages {
+            topic_entries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((first, entries));
         }
     };
     let make_topic_pages = || match bodies {
@@ -382,10 +399,10 @@ pub(crate) fn render(
     let search_files = |terms: Option<search::TopicTerms>| {
         search::outputs(d, terms, &|output| put(Ok(output)));
     };
-    let json_file = || {
+    let json_file = |pieces: Vec<Vec<u8>>| {
         put(Ok(Output {
             path: "dossier.json".into(),
-            contents: Contents::Pieces(json::export(d, &links)),
+            contents: Contents::Pieces(pieces),
         }));
     };
 
@@ -491,16 +508,19 @@ pub(crate) fn render(
             // to the build's peak memory.
             scope.spawn(|_| {
                 search_files(terms);
-                json_file();
+                if !entries_with_pages {
+                    json_file(json::export(d, &links));
+                }
             });
         }
         if pages {
             scope.spawn(|_| {
-                d.sources
+                let source_entries: Vec<Vec<u8>> = d
+                    .sources
                     .par_iter()
                     .enumerate()
                     .filter(|(_, s)| selection.source(&s.source.id))
-                    .for_each(|(i, s)| {
+                    .filter_map(|(i, s)| {
                         let mut view = source_view(d, s, &topic_pages, &links);
                         let paragraphs_html = paragraphs_html(&view.paragraphs);
                         if !d.templates.reads_paragraphs {
@@ -517,7 +537,17 @@ pub(crate) fn render(
                         );
                         let raw = format!("sources/{}.txt", s.source.id);
                         problems.io(sink.put_made(raw, &s.source.raw));
-                    });
+                        entries_with_pages.then(|| json::source(d, s, &links))
+                    })
+                    .collect();
+                if entries_with_pages {
+                    let mut runs = std::mem::take(
+                        &mut *topic_entries.lock().unwrap_or_else(|p| p.into_inner()),
+                    );
+                    runs.sort_unstable_by_key(|&(first, _)| first);
+                    let topics = runs.into_iter().flat_map(|(_, entries)| entries).collect();
+                    json_file(json::assemble(d, topics, source_entries));
+                }
             });
         }
         // A compare page shows both sources: it changes when either does.
