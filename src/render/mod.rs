@@ -499,13 +499,13 @@ pub(crate) fn render(
             });
         }
     });
-    // Then the search index and `dossier.json`, which need the topics'
-    // words, with the source and compare pages beside them.
+    // Then the search index, which needs the topics' words, with the
+    // source and compare pages beside it. A whole build's `dossier.json`
+    // is put together once the source pages have made their entries; a
+    // partial one (`serve`) makes it after the index, one after the other
+    // since both hold tens of megabytes while they work.
     rayon::scope(|scope| {
         if listings {
-            // One after the other: both are parallel within, and each holds
-            // tens of megabytes while it works; side by side they would add
-            // to the build's peak memory.
             scope.spawn(|_| {
                 search_files(terms);
                 if !entries_with_pages {
