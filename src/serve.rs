@@ -567,31 +567,20 @@ impl ServedOutput {
     }
 }
 
-/// The pages an edit to topic files can have changed, comparing the new
-/// dossier with the last one. A topic added or removed (or anything that
-/// changed beyond topics) renders everything.
 /// The pages a patched dossier changed: the edited topics, the sources
 /// they cite and cited, the people they name and named.
 fn patched_pages(d: &Dossier, patch: &resolve::Patch) -> Selection {
-    let mut topics = HashSet::new();
-    let mut sources: HashSet<String> = patch
-        .sources_before
-        .iter()
-        .map(|&s| d.sources[s].source.id.clone())
-        .collect();
+    let mut sources = patch.sources_before.clone();
     let mut people: HashSet<String> = patch.people_before.iter().map(slug::slugify).collect();
     for &t in &patch.topics {
-        let topic = &d.topics[t];
-        topics.insert(topic.topic.slug.clone());
-        reached_from(d, topic, &mut sources, &mut people);
+        reached_from(d, &d.topics[t], &mut sources, &mut people);
     }
-    Selection::Some {
-        topics,
-        sources,
-        people,
-    }
+    Selection::some(patch.topics.iter().copied(), sources, people)
 }
 
+/// The pages an edit to topic files can have changed, comparing the new
+/// dossier with the last one. A topic added or removed (or anything that
+/// changed beyond topics) renders everything.
 fn affected(old: &Dossier, new: &Dossier) -> Selection {
     let same_everything_else = Arc::ptr_eq(&old.templates, &new.templates)
         && old.config.title == new.config.title
@@ -614,35 +603,31 @@ fn affected(old: &Dossier, new: &Dossier) -> Selection {
     {
         return Selection::All;
     }
-    let mut topics = HashSet::new();
-    let mut sources = HashSet::new();
+    // The sources are the same, in the same order: their indices in the
+    // old dossier are those in the new one.
+    let mut topics = Vec::new();
+    let mut sources = Vec::new();
     let mut people = HashSet::new();
-    for t in &new.topics {
+    for (i, t) in new.topics.iter().enumerate() {
         let before = old_topics[t.topic.slug.as_str()];
         if Arc::ptr_eq(&before.topic, &t.topic) {
             continue;
         }
-        topics.insert(t.topic.slug.clone());
+        topics.push(i);
         reached_from(old, before, &mut sources, &mut people);
         reached_from(new, t, &mut sources, &mut people);
     }
-    Selection::Some {
-        topics,
-        sources,
-        people,
-    }
+    Selection::some(topics, sources, people)
 }
 
 /// Adds the source pages and people pages a topic's page links to.
 fn reached_from(
     d: &Dossier,
     topic: &resolve::ResolvedTopic,
-    sources: &mut HashSet<String>,
+    sources: &mut Vec<usize>,
     people: &mut HashSet<String>,
 ) {
-    for s in crate::render::views::cited_sources(d, topic) {
-        sources.insert(d.sources[s].source.id.clone());
-    }
+    sources.extend(crate::render::views::cited_sources(d, topic));
     for p in &topic.topic.meta.people {
         people.insert(slug::slugify(p));
     }

@@ -22,7 +22,7 @@ pub(crate) mod views;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use pulldown_cmark::{Event, Parser, Tag};
@@ -77,32 +77,55 @@ pub(crate) enum Selection {
     /// The whole site.
     #[default]
     All,
-    /// Only what an edit can have changed: these topics, sources and people
-    /// pages, plus the listings every edit touches (home, people index,
-    /// feed, sitemap, `dossier.json`).
+    /// Only what an edit can have changed: these topics and sources (by
+    /// index in the dossier, sorted, no repeats) and people pages, plus the
+    /// listings every edit touches (home, people index, feed, sitemap,
+    /// `dossier.json`). Indices, not names: finding a few pages among ten
+    /// thousand is then a look at a short list, not a hash of every name.
     Some {
-        topics: HashSet<String>,
-        sources: HashSet<String>,
+        topics: Vec<usize>,
+        sources: Vec<usize>,
         people: HashSet<String>,
     },
 }
 
 impl Selection {
+    /// A selection of these topics, sources and people.
+    pub(crate) fn some(
+        topics: impl IntoIterator<Item = usize>,
+        sources: impl IntoIterator<Item = usize>,
+        people: HashSet<String>,
+    ) -> Selection {
+        let sorted = |items: &mut Vec<usize>| {
+            items.sort_unstable();
+            items.dedup();
+        };
+        let (mut topics, mut sources): (Vec<usize>, Vec<usize>) =
+            (topics.into_iter().collect(), sources.into_iter().collect());
+        sorted(&mut topics);
+        sorted(&mut sources);
+        Selection::Some {
+            topics,
+            sources,
+            people,
+        }
+    }
+
     fn all(&self) -> bool {
         matches!(self, Selection::All)
     }
 
-    fn topic(&self, slug: &str) -> bool {
+    fn topic(&self, index: usize) -> bool {
         match self {
             Selection::All => true,
-            Selection::Some { topics, .. } => topics.contains(slug),
+            Selection::Some { topics, .. } => topics.binary_search(&index).is_ok(),
         }
     }
 
-    fn source(&self, id: &str) -> bool {
+    fn source(&self, index: usize) -> bool {
         match self {
             Selection::All => true,
-            Selection::Some { sources, .. } => sources.contains(id),
+            Selection::Some { sources, .. } => sources.binary_search(&index).is_ok(),
         }
     }
 
@@ -111,6 +134,34 @@ impl Selection {
             Selection::All => true,
             Selection::Some { people, .. } => people.contains(slug),
         }
+    }
+
+    /// Whether some person's page is selected.
+    fn any_person(&self) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Some { people, .. } => !people.is_empty(),
+        }
+    }
+}
+
+/// Values made per topic or per source on first use, at most once each:
+/// a partial render (`serve`) asks for a handful of ten thousand.
+struct OnDemand<'f, T> {
+    cells: Vec<OnceLock<T>>,
+    make: Box<dyn Fn(usize) -> T + Sync + 'f>,
+}
+
+impl<'f, T: Send + Sync> OnDemand<'f, T> {
+    fn new(len: usize, make: impl Fn(usize) -> T + Sync + 'f) -> Self {
+        OnDemand {
+            cells: std::iter::repeat_with(OnceLock::new).take(len).collect(),
+            make: Box::new(make),
+        }
+    }
+
+    fn get(&self, index: usize) -> &T {
+        self.cells[index].get_or_init(|| (self.make)(index))
     }
 }
 
@@ -309,13 +360,9 @@ pub(crate) fn render(
     let (pages, listings) = (part != Part::Listings, part != Part::Pages);
     // How notes name a source, made once rather than for each note (a
     // hundred thousand of them at ten thousand topics).
-    let refs: Vec<SourceRef<'_>> = d.sources.iter().map(|s| source_ref(s, &links)).collect();
+    let refs = OnDemand::new(d.sources.len(), |s| source_ref(&d.sources[s], &links));
     // Each topic's link, for the "cited in" links of the source pages.
-    let topic_pages: Vec<String> = d
-        .topics
-        .iter()
-        .map(|t| links.topic(&t.topic.slug))
-        .collect();
+    let topic_pages = OnDemand::new(d.topics.len(), |t| links.topic(&d.topics[t].topic.slug));
     // On a whole build, each topic's and source's entry of `dossier.json`
     // is made just after its page, while what both read (its citations,
     // passages and backlinks, a hundred thousand small strings scattered
@@ -372,7 +419,7 @@ pub(crate) fn render(
         let mut entries = Vec::with_capacity(if entries_with_pages { end - first } else { 0 });
         for (i, t) in (first..end).zip(run_topics) {
             let body = owned.as_mut().and_then(Iterator::next);
-            if pages && selection.topic(&t.topic.slug) {
+            if pages && selection.topic(i) {
                 topic_page(i, t, body);
             }
             if entries_with_pages {
@@ -425,6 +472,9 @@ pub(crate) fn render(
             });
         }
         scope.spawn(|_| {
+            if !listings && !selection.any_person() {
+                return;
+            }
             let people = listings::people(d, &links);
             if pages {
                 people
@@ -519,7 +569,7 @@ pub(crate) fn render(
                     .sources
                     .par_iter()
                     .enumerate()
-                    .filter(|(_, s)| selection.source(&s.source.id))
+                    .filter(|&(i, _)| selection.source(i))
                     .filter_map(|(i, s)| {
                         let mut view = source_view(d, s, &topic_pages, &links);
                         let paragraphs_html = paragraphs_html(&view.paragraphs);
@@ -556,10 +606,7 @@ pub(crate) fn render(
                 analysis
                     .pairs
                     .par_iter()
-                    .filter(|p| {
-                        selection.source(&d.sources[p.original].source.id)
-                            || selection.source(&d.sources[p.copy].source.id)
-                    })
+                    .filter(|p| selection.source(p.original) || selection.source(p.copy))
                     .for_each(|p| {
                         let view = compare::compare_view(d, p, &links);
                         let title = format!(
@@ -683,10 +730,10 @@ fn index_view<'a>(d: &'a Dossier, links: &Links<'_>) -> IndexView<'a> {
 }
 
 /// A topic's view; `refs` are the sources as notes name them, by index.
-fn topic_view<'a>(
+fn topic_view<'a, 's: 'a>(
     d: &'a Dossier,
     t: &'a ResolvedTopic,
-    refs: &'a [SourceRef<'a>],
+    refs: &'a OnDemand<'_, SourceRef<'s>>,
     links: &Links<'_>,
 ) -> TopicView<'a> {
     let meta = &t.topic.meta;
@@ -728,7 +775,7 @@ fn topic_view<'a>(
                 NoteTarget::Source { source } => {
                     let s = &d.sources[*source];
                     view.kind = "source";
-                    view.source = Some(&refs[*source]);
+                    view.source = Some(refs.get(*source));
                     view.original_url = s.source.meta.url.as_ref().map(|u| u.0.clone());
                     view.archive_url = s.source.meta.archive.as_ref().map(|u| u.0.as_str());
                 }
@@ -737,7 +784,7 @@ fn topic_view<'a>(
                     let p = &s.passages[*passage];
                     view.kind = "passage";
                     view.words = Some(&p.words);
-                    view.source = Some(&refs[*source]);
+                    view.source = Some(refs.get(*source));
                     view.passage_url = Some(links.source_at(&s.source.id, &p.id));
                     view.original_url = s
                         .source
@@ -772,7 +819,10 @@ fn topic_view<'a>(
         headings: &t.topic.doc.headings,
         toc_html: toc_html(&t.topic.doc.headings),
         notes,
-        sources: cited_sources(d, t).into_iter().map(|s| &refs[s]).collect(),
+        sources: cited_sources(d, t)
+            .into_iter()
+            .map(|s| refs.get(s))
+            .collect(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
         has_code: t.topic.doc.has_code,
@@ -784,7 +834,7 @@ fn topic_view<'a>(
 fn source_view<'a>(
     d: &'a Dossier,
     s: &'a ResolvedSource,
-    topic_pages: &[String],
+    topic_pages: &'a OnDemand<'_, String>,
     links: &Links<'_>,
 ) -> SourceView<'a> {
     let meta = &s.source.meta;
@@ -808,7 +858,7 @@ fn source_view<'a>(
                         .iter()
                         .map(|b| CitedIn {
                             title: &d.topics[b.topic].topic.meta.title,
-                            page: &topic_pages[b.topic],
+                            page: topic_pages.get(b.topic),
                             sites: d.sites(b),
                         })
                         .collect()
