@@ -45,8 +45,8 @@ type Hit = (usize, usize, usize, Range<usize>);
 #[derive(Default)]
 pub(crate) struct HitCache {
     sources: Vec<std::sync::Arc<crate::parse::Source>>,
-    /// Each topic's aliases, in the dossier's order.
-    aliases: Vec<Vec<String>>,
+    /// The topics whose aliases were searched for, in the dossier's order.
+    topics: Vec<std::sync::Arc<crate::parse::Topic>>,
     /// Per source, in paragraph order.
     hits: Vec<Vec<Hit>>,
 }
@@ -54,23 +54,27 @@ pub(crate) struct HitCache {
 /// For each topic (in the dossier's order), its uncited mentions, by
 /// source and paragraph.
 pub(crate) fn find(d: &Dossier, cache: &mut HitCache) -> Vec<Vec<Mention>> {
-    let same_aliases = cache.aliases.len() == d.topics.len()
-        && cache
-            .aliases
-            .iter()
-            .zip(&d.topics)
-            .all(|(a, t)| *a == t.topic.meta.aliases);
+    // A topic whose parse is the cached one has its aliases; only an
+    // edited topic is read (at ten thousand topics, reading each one's
+    // aliases would be most of `serve`'s analysis of an edit).
+    let same_aliases = cache.topics.len() == d.topics.len()
+        && cache.topics.iter_mut().zip(&d.topics).all(|(cached, t)| {
+            if std::sync::Arc::ptr_eq(cached, &t.topic) {
+                return true;
+            }
+            let same = cached.meta.aliases == t.topic.meta.aliases;
+            if same {
+                *cached = std::sync::Arc::clone(&t.topic);
+            }
+            same
+        });
     let same_sources = crate::parse::source::same_sources(
         cache.sources.iter(),
         d.sources.iter().map(|s| &s.source),
     );
     if !(same_aliases && same_sources) {
         cache.hits = hits(d);
-        cache.aliases = d
-            .topics
-            .iter()
-            .map(|t| t.topic.meta.aliases.clone())
-            .collect();
+        cache.topics = d.topics.iter().map(|t| t.topic.clone()).collect();
         cache.sources = d.sources.iter().map(|s| s.source.clone()).collect();
     }
     // Each (topic, source, paragraph) a passage is cited at; only the

@@ -148,10 +148,13 @@ pub(crate) fn parse_cached(
     );
     topic_cache.clear();
     let mut topics = Vec::with_capacity(topic_results.len());
+    let mut reporting = 0;
     for (path, cached) in topic_results {
         topics.extend(cached.value.clone());
+        reporting += usize::from(!cached.diagnostics.is_empty());
         topic_cache.insert(path, cached);
     }
+    cache.topics_reporting = reporting;
     let mut after = source_diags;
     after.extend(templates.diagnostics.iter().cloned());
     let tera = templates.value.clone().unwrap_or_default();
@@ -220,8 +223,12 @@ pub(crate) fn reparse_topics(
     let mut edits = Vec::with_capacity(results.len());
     for (path, cached) in results {
         let after = cached.value.clone();
-        let before = cache.topics.insert(path, cached).and_then(|c| c.value);
-        edits.push((before, after));
+        cache.topics_reporting += usize::from(!cached.diagnostics.is_empty());
+        let before = cache.topics.insert(path, cached);
+        if let Some(before) = &before {
+            cache.topics_reporting -= usize::from(!before.diagnostics.is_empty());
+        }
+        edits.push((before.and_then(|c| c.value), after));
     }
     cache.topics_stale = true;
     cache.emit_into(diagnostics);
@@ -329,6 +336,9 @@ fn parse_templates(
 pub(crate) struct ParseCache {
     /// By path, in the order of the load (file names sorted by bytes).
     topics: BTreeMap<String, Cached<Topic>>,
+    /// How many of them have diagnostics: at each edit in `serve` the
+    /// others need not be walked.
+    topics_reporting: usize,
     pub(crate) sources: HashMap<String, Cached<Source>>,
     templates: Option<Cached<Templates>>,
     highlighter: Highlighter,
@@ -348,8 +358,10 @@ impl ParseCache {
     /// them.
     fn emit_into(&self, diagnostics: &mut Diagnostics) {
         diagnostics.extend(self.before.iter().cloned());
-        for cached in self.topics.values() {
-            diagnostics.extend(cached.diagnostics.iter().cloned());
+        if self.topics_reporting > 0 {
+            for cached in self.topics.values() {
+                diagnostics.extend(cached.diagnostics.iter().cloned());
+            }
         }
         diagnostics.extend(self.after.iter().cloned());
     }

@@ -47,6 +47,9 @@ pub(crate) struct ResolvedTopic {
     pub notes: Vec<ResolvedNote>,
     /// What verifying its quotations found.
     verification: Verification,
+    /// Whether that verification reported anything: read for each topic
+    /// at each edit in `serve`, where most topics report nothing.
+    findings: bool,
 }
 
 /// What one note points at.
@@ -199,7 +202,11 @@ type Verification = Arc<(Vec<Option<NoteMatch>>, Vec<Diagnostic>)>;
 #[derive(Debug, Default)]
 pub(crate) struct VerifyCache {
     sources: Vec<Arc<Source>>,
+    /// Their indices by id.
+    ids: HashMap<Box<str>, usize, foldhash::fast::FixedState>,
     broken: HashSet<String>,
+    /// What [`check_derived_from`] found in them.
+    derived_problems: Vec<Diagnostic>,
     /// By the address of the topic's `Arc`, which the entry keeps alive so
     /// the address cannot be reused by another topic.
     topics: HashMap<usize, (Arc<Topic>, Verification), foldhash::fast::FixedState>,
@@ -223,7 +230,8 @@ pub(crate) fn resolve_cached(
     } = parsed;
     topics.retain(|t| drafts || !t.meta.draft);
     let catalogue = Catalogue::new(&sources, &broken_sources);
-    check_derived_from(&catalogue, diagnostics);
+    let derived_problems = check_derived_from(&catalogue);
+    diagnostics.extend(derived_problems.iter().cloned());
 
     // Verify every quoted note in parallel; each topic yields its matches.
     if let Some(cache) = cache.as_deref_mut() {
@@ -273,8 +281,14 @@ pub(crate) fn resolve_cached(
             .zip(&found)
             .map(|(t, v)| (Arc::as_ptr(t) as usize, (Arc::clone(t), Arc::clone(v))))
             .collect();
+        cache.ids = sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.as_str().into(), i))
+            .collect();
         cache.sources = sources.clone();
         cache.broken = broken_sources.clone();
+        cache.derived_problems = derived_problems;
     }
 
     let mut resolved_sources: Vec<ResolvedSource> = sources
@@ -344,6 +358,7 @@ pub(crate) fn resolve_cached(
         resolved_topics.push(ResolvedTopic {
             topic,
             notes,
+            findings: !verification.1.is_empty(),
             verification: Arc::clone(verification),
         });
     }
@@ -367,23 +382,52 @@ enum NoteMatch {
 /// The sources a citation can name.
 struct Catalogue<'a> {
     sources: &'a [Arc<Source>],
-    /// Hashed with foldhash: SipHash's cost showed, once per citation.
-    ids: HashMap<&'a str, usize, foldhash::fast::FixedState>,
+    ids: Ids<'a>,
     /// Ids whose files failed to parse: already reported, so citing them
     /// is not reported again.
     broken: &'a HashSet<String>,
+}
+
+/// Source indices by id. Hashed with foldhash: SipHash's cost showed, once
+/// per citation.
+enum Ids<'a> {
+    /// Made for this resolve.
+    Made(HashMap<&'a str, usize, foldhash::fast::FixedState>),
+    /// Kept by `serve` with the sources ([`VerifyCache`]): an edit verifies
+    /// a few citations, and hashing every id again was most of its patch.
+    Kept(&'a HashMap<Box<str>, usize, foldhash::fast::FixedState>),
+}
+
+impl Ids<'_> {
+    fn get(&self, id: &str) -> Option<usize> {
+        match self {
+            Ids::Made(ids) => ids.get(id).copied(),
+            Ids::Kept(ids) => ids.get(id).copied(),
+        }
+    }
 }
 
 impl<'a> Catalogue<'a> {
     fn new(sources: &'a [Arc<Source>], broken: &'a HashSet<String>) -> Self {
         Catalogue {
             sources,
-            ids: sources
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.id.as_str(), i))
-                .collect(),
+            ids: Ids::Made(
+                sources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.id.as_str(), i))
+                    .collect(),
+            ),
             broken,
+        }
+    }
+
+    /// The catalogue of the sources `cache` was filled from.
+    fn kept(cache: &'a VerifyCache) -> Self {
+        Catalogue {
+            sources: &cache.sources,
+            ids: Ids::Kept(&cache.ids),
+            broken: &cache.broken,
         }
     }
 }
@@ -412,7 +456,7 @@ fn verify_topic(
                 .iter()
                 .filter(|c| c.note == topic.doc.citations[*first].note)
         };
-        let Some(&s) = ids.get(source.as_str()) else {
+        let Some(s) = ids.get(source.as_str()) else {
             let already_reported = catalogue.broken.contains(source.as_str());
             for c in citing().filter(|_| !already_reported) {
                 let mut d = Diagnostic::at(
@@ -421,7 +465,7 @@ fn verify_topic(
                     c.span.clone(),
                     format!("unknown source `{source}`"),
                 );
-                if let Some(near) = nearest_id(source, ids) {
+                if let Some(near) = nearest_id(source, sources) {
                     d = d.with_help(format!("did you mean `{near}`?"));
                 } else {
                     d = d.with_help(format!(
@@ -475,25 +519,25 @@ fn quote_not_found(
     }
 }
 
-fn nearest_id<'a>(
-    id: &str,
-    ids: &HashMap<&'a str, usize, foldhash::fast::FixedState>,
-) -> Option<&'a str> {
-    ids.keys()
-        .map(|k| (strsim::damerau_levenshtein(id, k), *k))
+fn nearest_id<'a>(id: &str, sources: &'a [Arc<Source>]) -> Option<&'a str> {
+    sources
+        .iter()
+        .map(|s| (strsim::damerau_levenshtein(id, &s.id), s.id.as_str()))
         .filter(|(d, k)| *d <= (k.len() / 3).max(2))
         .min()
         .map(|(_, k)| k)
 }
 
-fn check_derived_from(catalogue: &Catalogue<'_>, diagnostics: &mut Diagnostics) {
+/// The sources' `derived_from` that name no other source.
+fn check_derived_from(catalogue: &Catalogue<'_>) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
     for s in catalogue.sources {
         let Some(original) = &s.meta.derived_from else {
             continue;
         };
         let problem = if original == &s.id {
             Some(format!("source `{}` cannot be derived from itself", s.id))
-        } else if !catalogue.ids.contains_key(original.as_str())
+        } else if catalogue.ids.get(original).is_none()
             && !catalogue.broken.contains(original.as_str())
         {
             Some(format!("`derived_from` names unknown source `{original}`"))
@@ -503,7 +547,7 @@ fn check_derived_from(catalogue: &Catalogue<'_>, diagnostics: &mut Diagnostics) 
         if let Some(message) = problem {
             let span =
                 frontmatter::key_span(&s.sidecar_text, 0..s.sidecar_text.len(), "derived_from");
-            diagnostics.push(Diagnostic::at(
+            problems.push(Diagnostic::at(
                 &s.sidecar_path,
                 &s.sidecar_text,
                 span,
@@ -511,6 +555,7 @@ fn check_derived_from(catalogue: &Catalogue<'_>, diagnostics: &mut Diagnostics) 
             ));
         }
     }
+    problems
 }
 
 fn cited(source: &Source, found: QuoteMatch) -> Cited {

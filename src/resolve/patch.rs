@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use super::{
     Backlink, Catalogue, Dossier, NoteMatch, NoteTarget, Passage, ResolvedNote, ResolvedTopic,
-    Verification, VerifyCache, check_derived_from, verify_topic,
+    Verification, VerifyCache, verify_topic,
 };
 use crate::diagnostics::Diagnostics;
 use crate::parse::markdown::NoteKind;
@@ -62,7 +62,7 @@ pub(crate) fn patch(
     let Some(edited) = edited_topics(&last, edits, drafts) else {
         return Err(last);
     };
-    let catalogue = Catalogue::new(&cache.sources, &cache.broken);
+    let catalogue = Catalogue::kept(cache);
     let verified: Vec<Verification> = edited
         .par_iter()
         .map(|(_, t)| Arc::new(verify_topic(t, &catalogue)))
@@ -74,7 +74,8 @@ pub(crate) fn patch(
     if verified.iter().any(fails) {
         return Err(last);
     }
-    check_derived_from(&catalogue, diagnostics);
+    // The sources are the ones the cache was filled from.
+    diagnostics.extend(cache.derived_problems.iter().cloned());
     drop(catalogue);
 
     let mut patch = Patch::default();
@@ -92,6 +93,7 @@ pub(crate) fn patch(
             ResolvedTopic {
                 topic: Arc::clone(&topic),
                 notes: Vec::new(),
+                findings: !verification.1.is_empty(),
                 verification: Arc::clone(&verification),
             },
         );
@@ -187,7 +189,7 @@ pub(crate) fn patch(
     patch.sources_before.sort_unstable();
     patch.sources_before.dedup();
 
-    for t in &last.topics {
+    for t in last.topics.iter().filter(|t| t.findings) {
         diagnostics.extend(t.verification.1.iter().cloned());
     }
     Ok((last, patch))
