@@ -216,6 +216,44 @@ fn merged(mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 mod tests {
     use super::*;
 
+    fn resolved(root: &std::path::Path) -> Dossier {
+        let mut diagnostics = crate::diagnostics::Diagnostics::default();
+        let parsed = crate::parse::parse(crate::load::load(root).unwrap(), &mut diagnostics);
+        crate::resolve::resolve(parsed, false, &mut diagnostics)
+    }
+
+    /// What `serve` keeps between edits gives what a fresh search gives:
+    /// the same aliases in a new parse reuse the hits, new aliases are
+    /// searched for.
+    #[test]
+    fn kept_hits_follow_an_edit_of_a_topics_aliases() {
+        let dir = crate::testing::copied_fixture("good");
+        let root = dir.path();
+        let mut kept = HitCache::default();
+        let before = find(&resolved(root), &mut kept);
+        assert_eq!(find(&resolved(root), &mut kept), before);
+
+        let path = root.join("content/topics/bridge.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text.replace("order: 2", "aliases: [\"Quay Road\"]\norder: 2");
+        std::fs::write(&path, text).unwrap();
+        let edited = resolved(root);
+        let bridge = edited
+            .topics
+            .iter()
+            .position(|t| t.topic.slug == "bridge")
+            .unwrap();
+        let after = find(&edited, &mut kept);
+        assert_eq!(after, find(&edited, &mut HitCache::default()));
+        assert_eq!(before[bridge], []);
+        // The gazette's paragraph on Quay Road is one the topic cites.
+        let quay: Vec<&str> = after[bridge]
+            .iter()
+            .map(|m| edited.sources[m.source].source.id.as_str())
+            .collect();
+        assert_eq!(quay, ["council-report"]);
+    }
+
     fn alias(topic: usize, index: usize, text: &str) -> Alias {
         Alias {
             topic,
