@@ -174,6 +174,7 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
     }
     observe(Stage::Analyse);
     let analysis = analysis::analyse_cached(&dossier, &mut compared);
+    compared.let_go_of_topics();
     // What the comparison kept of the sources (their sentences and
     // shingles) and what verification read are not needed to render:
     // freed side by side, and before rendering starts, so that neither

@@ -51,6 +51,15 @@ pub(crate) struct HitCache {
     hits: Vec<Vec<Hit>>,
 }
 
+impl HitCache {
+    /// Lets go of the topics it holds (the next [`find`] searches again),
+    /// so that a build that keeps no cache can free what each topic alone
+    /// holds.
+    pub(crate) fn let_go_of_topics(&mut self) {
+        self.topics = Vec::new();
+    }
+}
+
 /// For each topic (in the dossier's order), its uncited mentions, by
 /// source and paragraph.
 pub(crate) fn find(d: &Dossier, cache: &mut HitCache) -> Vec<Vec<Mention>> {

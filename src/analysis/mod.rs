@@ -96,6 +96,13 @@ pub(crate) struct AnalysisCache {
 }
 
 impl AnalysisCache {
+    /// Lets go of the topics coverage keeps to know them again at the next
+    /// edit: a build releases each topic's inputs only where nothing else
+    /// holds the topic.
+    pub(crate) fn let_go_of_topics(&mut self) {
+        self.hits.let_go_of_topics();
+    }
+
     /// Compares `sources` (sorted by id, as a dossier holds them), unless
     /// they are the ones the cache was filled from. A build calls it while
     /// the citations are being verified: it needs nothing else.

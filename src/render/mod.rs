@@ -96,17 +96,15 @@ impl Selection {
         sources: impl IntoIterator<Item = usize>,
         people: HashSet<String>,
     ) -> Selection {
-        let sorted = |items: &mut Vec<usize>| {
+        fn sorted(items: impl IntoIterator<Item = usize>) -> Vec<usize> {
+            let mut items: Vec<usize> = items.into_iter().collect();
             items.sort_unstable();
             items.dedup();
-        };
-        let (mut topics, mut sources): (Vec<usize>, Vec<usize>) =
-            (topics.into_iter().collect(), sources.into_iter().collect());
-        sorted(&mut topics);
-        sorted(&mut sources);
+            items
+        }
         Selection::Some {
-            topics,
-            sources,
+            topics: sorted(topics),
+            sources: sorted(sources),
             people,
         }
     }
@@ -152,7 +150,7 @@ struct OnDemand<'f, T> {
     make: Box<dyn Fn(usize) -> T + Sync + 'f>,
 }
 
-impl<'f, T: Send + Sync> OnDemand<'f, T> {
+impl<'f, T> OnDemand<'f, T> {
     fn new(len: usize, make: impl Fn(usize) -> T + Sync + 'f) -> Self {
         OnDemand {
             cells: std::iter::repeat_with(OnceLock::new).take(len).collect(),
