@@ -834,93 +834,170 @@ type Terms = Vec<(Vec<(u32, f32)>, f32)>;
 /// allocation to lower-case and no string comparison to find. The others
 /// are looked up as strings.
 fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str>>, Terms) {
-    // Words are numbered from 1 here; number 0 takes the stop words. A
-    // short word's entry says whether it is one, so that is decided once
-    // per word rather than at each of its occurrences, and an occurrence
-    // of one is counted like any other word's, into the slot nobody reads:
-    // no branch for it at each word.
-    const STOP: u32 = 0;
-    let mut short: Map<u128, u32> = Map::default();
-    let mut long: Map<Cow<'t, str>, u32> = Map::default();
-    // Per word number: its boosted count in the document being counted,
-    // zero until the document meets it (boosts are positive).
-    let mut counts: Vec<f32> = vec![0.0];
-    // The numbers the document has met, in order of first occurrence;
-    // `met` of them are filled. Each occurrence writes its number at
-    // `met`, and only a first one moves `met` on: again no branch.
-    let mut seen: Vec<u32> = Vec::new();
-    let stop_words = !analyzer.stop_words.is_empty();
+    let mut counter = Counter::new(analyzer);
     let terms = docs
         .iter()
         .map(|doc| {
-            let mut met = 0;
-            let mut length = 0.0;
             for &(boost, ref field) in &doc.fields {
-                let mut count = |number: u32, counts: &mut Vec<f32>| {
-                    let n = number as usize;
-                    if n == counts.len() {
-                        counts.push(0.0);
-                    }
-                    if met == seen.len() {
-                        seen.resize(2 * met + 64, 0);
-                    }
-                    seen[met] = number;
-                    met += usize::from(counts[n] == 0.0);
-                    counts[n] += boost;
-                    length += if number == STOP { 0.0 } else { boost };
-                };
+                counter.boost = boost;
                 let mut token = |raw: &'t str, ascii: bool, upper: bool| {
-                    let next = counts.len() as u32;
-                    if ascii && (MIN_WORD_CHARS..=SHORT_KEY_BYTES).contains(&raw.len()) {
-                        let key = short_key(raw, upper);
-                        let number = *short.entry(key).or_insert_with(|| {
-                            if stop_words && is_stop_key(key, raw.len()) {
-                                STOP
-                            } else {
-                                next
-                            }
-                        });
-                        count(number, &mut counts);
-                    } else {
-                        analyzer.emit(raw, ascii, upper, &mut |word| {
-                            count(*long.entry(word).or_insert(next), &mut counts);
-                        });
-                    }
+                    counter.token(raw, ascii, upper);
                 };
                 match field {
                     Field::Text(text) => each_token(text, &mut token),
                     Field::Html(html) => each_html_token(html, &mut token),
                 }
             }
-            // Made at its exact size: grown by doubling, the lists of all
-            // documents would hold a third more than their entries until
-            // the postings are placed. The stop words' slot, if met, is
-            // one of the numbers seen.
-            let stops = usize::from(counts[STOP as usize] != 0.0);
-            let mut list: Vec<(u32, f32)> = Vec::with_capacity(met - stops);
-            list.extend(
-                seen[..met]
-                    .iter()
-                    .filter(|&&number| number != STOP)
-                    .map(|&number| (number - 1, counts[number as usize])),
-            );
-            debug_assert_eq!(list.len(), met - stops);
-            for &number in &seen[..met] {
-                counts[number as usize] = 0.0;
-            }
-            (list, length)
+            counter.take_document()
         })
         .collect();
-    let mut words = vec![Cow::Borrowed(""); counts.len() - 1];
-    for (key, number) in short {
-        if number != STOP {
-            words[number as usize - 1] = Cow::Owned(short_word(key));
+    (counter.into_words(), terms)
+}
+
+/// What [`count_terms`] keeps while it reads: the numbers it gave words,
+/// and the counts of the document being read.
+///
+/// Words are numbered from 1 here; number 0 takes the stop words. A short
+/// word's entry says whether it is one, so that is decided once per word
+/// rather than at each of its occurrences, and an occurrence of one is
+/// counted like any other word's, into the slot nobody reads: no branch
+/// for it at each word. Its methods are the inner loop of the index, run
+/// once per word of every document, and are inlined into it.
+struct Counter<'a, 't> {
+    analyzer: &'a Analyzer,
+    stop_words: bool,
+    short: Map<u128, u32>,
+    long: Map<Cow<'t, str>, u32>,
+    /// Per word number: its boosted count in the document being counted,
+    /// zero until the document meets it (boosts are positive).
+    counts: Vec<f32>,
+    /// The numbers the document has met, in order of first occurrence;
+    /// `met` of them are filled. Each occurrence writes its number at
+    /// `met`, and only a first one moves `met` on: again no branch.
+    seen: Vec<u32>,
+    met: usize,
+    /// The document's boosted length so far.
+    length: f32,
+    /// The boost of the field being read.
+    boost: f32,
+}
+
+impl<'a, 't> Counter<'a, 't> {
+    const STOP: u32 = 0;
+
+    fn new(analyzer: &'a Analyzer) -> Self {
+        Counter {
+            analyzer,
+            stop_words: !analyzer.stop_words.is_empty(),
+            short: Map::default(),
+            long: Map::default(),
+            counts: vec![0.0],
+            seen: vec![0; 64],
+            met: 0,
+            length: 0.0,
+            boost: 1.0,
         }
     }
-    for (word, number) in long {
-        words[number as usize - 1] = word;
+
+    /// Counts one token of the document, if it is an indexed word. Only
+    /// a short word met before is handled here: that is nearly every
+    /// token, and a body this small is inlined into the tokenizer's loop.
+    #[inline(always)]
+    fn token(&mut self, raw: &'t str, ascii: bool, upper: bool) {
+        if ascii && (MIN_WORD_CHARS..=SHORT_KEY_BYTES).contains(&raw.len()) {
+            let key = short_key(raw, upper);
+            let number = match self.short.get(&key) {
+                Some(&number) => number,
+                None => self.new_short(key, raw.len()),
+            };
+            self.count(number);
+        } else {
+            self.long_token(raw, ascii, upper);
+        }
     }
-    (words, terms)
+
+    /// Numbers a short word on its first occurrence.
+    #[cold]
+    #[inline(never)]
+    fn new_short(&mut self, key: u128, length: usize) -> u32 {
+        let number = if self.stop_words && is_stop_key(key, length) {
+            Self::STOP
+        } else {
+            self.counts.len() as u32
+        };
+        self.short.insert(key, number);
+        number
+    }
+
+    /// [`token`](Self::token) for a word that is long or not all ASCII.
+    #[inline(never)]
+    fn long_token(&mut self, raw: &'t str, ascii: bool, upper: bool) {
+        let next = self.counts.len() as u32;
+        let mut number = None;
+        let long = &mut self.long;
+        self.analyzer.emit(raw, ascii, upper, &mut |word| {
+            number = Some(*long.entry(word).or_insert(next));
+        });
+        if let Some(number) = number {
+            self.count(number);
+        }
+    }
+
+    #[inline(always)]
+    fn count(&mut self, number: u32) {
+        let n = number as usize;
+        if n == self.counts.len() {
+            self.counts.push(0.0);
+        }
+        if self.met == self.seen.len() {
+            self.seen.resize(2 * self.met + 64, 0);
+        }
+        self.seen[self.met] = number;
+        self.met += usize::from(self.counts[n] == 0.0);
+        self.counts[n] += self.boost;
+        self.length += if number == Self::STOP {
+            0.0
+        } else {
+            self.boost
+        };
+    }
+
+    /// The document's words with their counts, and its length; the counter
+    /// is left ready for the next document.
+    fn take_document(&mut self) -> (Vec<(u32, f32)>, f32) {
+        let met = std::mem::take(&mut self.met);
+        // Made at its exact size: grown by doubling, the lists of all
+        // documents would hold a third more than their entries until
+        // the postings are placed. The stop words' slot, if met, is
+        // one of the numbers seen.
+        let stops = usize::from(self.counts[Self::STOP as usize] != 0.0);
+        let mut list: Vec<(u32, f32)> = Vec::with_capacity(met - stops);
+        list.extend(
+            self.seen[..met]
+                .iter()
+                .filter(|&&number| number != Self::STOP)
+                .map(|&number| (number - 1, self.counts[number as usize])),
+        );
+        debug_assert_eq!(list.len(), met - stops);
+        for &number in &self.seen[..met] {
+            self.counts[number as usize] = 0.0;
+        }
+        (list, std::mem::take(&mut self.length))
+    }
+
+    /// The words, by number (the stop words' number left out).
+    fn into_words(self) -> Vec<Cow<'t, str>> {
+        let mut words = vec![Cow::Borrowed(""); self.counts.len() - 1];
+        for (key, number) in self.short {
+            if number != Self::STOP {
+                words[number as usize - 1] = Cow::Owned(short_word(key));
+            }
+        }
+        for (word, number) in self.long {
+            words[number as usize - 1] = word;
+        }
+        words
+    }
 }
 
 /// The longest word [`short_key`] holds.
