@@ -62,7 +62,7 @@ use serde::Serialize;
 
 use super::{Contents, Output};
 use crate::resolve::Dossier;
-use tokens::{each_token, each_token_in};
+use tokens::{Sink, each_token, each_token_in};
 
 mod tokens;
 
@@ -255,7 +255,7 @@ impl Analyzer {
     /// finds its words in [`count_terms`].)
     #[cfg(test)]
     pub(crate) fn each_word<'t>(&self, text: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
-        each_token(text, |raw, ascii, upper| {
+        each_token(text, &mut |raw, ascii, upper| {
             self.emit(raw, ascii, upper, &mut f)
         });
     }
@@ -264,7 +264,7 @@ impl Analyzer {
     /// own renderer shows (see [`each_html_token`]).
     #[cfg(test)]
     pub(crate) fn each_html_word<'t>(&self, html: &'t str, mut f: impl FnMut(Cow<'t, str>)) {
-        each_html_token(html, |raw, ascii, upper| {
+        each_html_token(html, &mut |raw, ascii, upper| {
             self.emit(raw, ascii, upper, &mut f)
         });
     }
@@ -311,16 +311,16 @@ impl Analyzer {
 /// Entities separate words: the renderers write them only for markup
 /// characters (`&amp;`, `&lt;`, `&quot;`…), none of which is part of a
 /// word.
-fn each_html_token<'t>(html: &'t str, mut f: impl FnMut(&'t str, bool, bool)) {
+fn each_html_token<'t>(html: &'t str, sink: &mut impl Sink<'t>) {
     let bytes = html.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
         let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
-            each_token_in(html, at..bytes.len(), &mut f);
+            each_token_in(html, at..bytes.len(), sink);
             break;
         };
         let mark = at + found;
-        each_token_in(html, at..mark, &mut f);
+        each_token_in(html, at..mark, sink);
         let rest = &html[mark..];
         let skip = if bytes[mark] == b'&' {
             entity_length(rest)
@@ -840,12 +840,9 @@ fn count_terms<'t>(docs: &'t [Doc<'_>], analyzer: &Analyzer) -> (Vec<Cow<'t, str
         .map(|doc| {
             for &(boost, ref field) in &doc.fields {
                 counter.boost = boost;
-                let mut token = |raw: &'t str, ascii: bool, upper: bool| {
-                    counter.token(raw, ascii, upper);
-                };
                 match field {
-                    Field::Text(text) => each_token(text, &mut token),
-                    Field::Html(html) => each_html_token(html, &mut token),
+                    Field::Text(text) => each_token(text, &mut counter),
+                    Field::Html(html) => each_html_token(html, &mut counter),
                 }
             }
             counter.take_document()
@@ -882,23 +879,7 @@ struct Counter<'a, 't> {
     boost: f32,
 }
 
-impl<'a, 't> Counter<'a, 't> {
-    const STOP: u32 = 0;
-
-    fn new(analyzer: &'a Analyzer) -> Self {
-        Counter {
-            analyzer,
-            stop_words: !analyzer.stop_words.is_empty(),
-            short: Map::default(),
-            long: Map::default(),
-            counts: vec![0.0],
-            seen: vec![0; 64],
-            met: 0,
-            length: 0.0,
-            boost: 1.0,
-        }
-    }
-
+impl<'t> Sink<'t> for Counter<'_, 't> {
     /// Counts one token of the document, if it is an indexed word. Only
     /// a short word met before is handled here: that is nearly every
     /// token, and a body this small is inlined into the tokenizer's loop.
@@ -913,6 +894,24 @@ impl<'a, 't> Counter<'a, 't> {
             self.count(number);
         } else {
             self.long_token(raw, ascii, upper);
+        }
+    }
+}
+
+impl<'a, 't> Counter<'a, 't> {
+    const STOP: u32 = 0;
+
+    fn new(analyzer: &'a Analyzer) -> Self {
+        Counter {
+            analyzer,
+            stop_words: !analyzer.stop_words.is_empty(),
+            short: Map::default(),
+            long: Map::default(),
+            counts: vec![0.0],
+            seen: vec![0; 64],
+            met: 0,
+            length: 0.0,
+            boost: 1.0,
         }
     }
 
@@ -1010,6 +1009,7 @@ const SHORT_KEY_BYTES: usize = 16;
 /// The bytes are read as two overlapping words rather than copied (a copy
 /// of a length known only at run time is a call to `memcpy`, for each
 /// word of every document), and lower-cased eight at a time.
+#[inline(always)]
 fn short_key(raw: &str, upper: bool) -> u128 {
     let b = raw.as_bytes();
     let n = b.len();
@@ -1042,6 +1042,7 @@ fn short_key(raw: &str, upper: bool) -> u128 {
 }
 
 /// Eight ASCII bytes (or zero bytes) with `A`–`Z` lower-cased.
+#[inline(always)]
 fn lower_ascii(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     // Each byte is below 0x80, so adding to it never carries into the next:

@@ -27,11 +27,27 @@ struct Masks {
     other: u64,
 }
 
-/// Calls `f` with each run of alphanumeric characters of `text`, in order,
+/// What takes the tokens: a closure, or the index's counter, whose
+/// [`token`](Sink::token) is then inlined into the loop over a block's
+/// words (a closure called from the scanner's several places is not).
+pub(super) trait Sink<'t> {
+    /// One run of alphanumeric characters, whether it is all ASCII, and
+    /// whether it holds an upper-case ASCII letter.
+    fn token(&mut self, raw: &'t str, ascii: bool, upper: bool);
+}
+
+impl<'t, F: FnMut(&'t str, bool, bool)> Sink<'t> for F {
+    #[inline(always)]
+    fn token(&mut self, raw: &'t str, ascii: bool, upper: bool) {
+        self(raw, ascii, upper);
+    }
+}
+
+/// Hands `sink` each run of alphanumeric characters of `text`, in order,
 /// and whether it is all ASCII and whether it holds an upper-case ASCII
 /// letter; the words of the index are made from these.
-pub(super) fn each_token<'t>(text: &'t str, f: impl FnMut(&'t str, bool, bool)) {
-    each_token_in(text, 0..text.len(), f);
+pub(super) fn each_token<'t>(text: &'t str, sink: &mut impl Sink<'t>) {
+    each_token_in(text, 0..text.len(), sink);
 }
 
 /// [`each_token`] over `text[range]`: words end where the range does. A
@@ -39,16 +55,12 @@ pub(super) fn each_token<'t>(text: &'t str, f: impl FnMut(&'t str, bool, bool)) 
 /// the bytes, its bits past the range cleared, so the many short pieces of
 /// text between the tags of a page cost no copy; only a block at the very
 /// end of `text` is copied, padded with NUL (a separator).
-pub(super) fn each_token_in<'t>(
-    text: &'t str,
-    range: Range<usize>,
-    f: impl FnMut(&'t str, bool, bool),
-) {
+pub(super) fn each_token_in<'t>(text: &'t str, range: Range<usize>, sink: &mut impl Sink<'t>) {
     let bytes = text.as_bytes();
     let mut scan = Scan {
         text,
         open: None,
-        f,
+        sink,
     };
     let Range { start: mut at, end } = range;
     while at < end {
@@ -81,15 +93,15 @@ pub(super) fn each_token_in<'t>(
 
 /// Where [`each_token_in`] is: the word it is reading, and what it hands
 /// words to.
-struct Scan<'t, F> {
+struct Scan<'t, 's, S> {
     text: &'t str,
     /// The word being read: where it starts, whether it is all ASCII so
     /// far, and whether it has an upper-case ASCII letter so far.
     open: Option<(usize, bool, bool)>,
-    f: F,
+    sink: &'s mut S,
 }
 
-impl<'t, F: FnMut(&'t str, bool, bool)> Scan<'t, F> {
+impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
     /// Reads the ASCII block at `at`, classified as `masks`.
     fn block(&mut self, at: usize, masks: Masks) {
         let Masks { word, upper, .. } = masks;
@@ -103,7 +115,7 @@ impl<'t, F: FnMut(&'t str, bool, bool)> Scan<'t, F> {
                 self.open = Some((start, ascii, up));
                 return;
             }
-            (self.f)(&self.text[start..at + run], ascii, up);
+            self.sink.token(&self.text[start..at + run], ascii, up);
             self.open = None;
             from = run;
         }
@@ -116,7 +128,7 @@ impl<'t, F: FnMut(&'t str, bool, bool)> Scan<'t, F> {
                 self.open = Some((at + start, true, up));
                 return;
             }
-            (self.f)(&self.text[at + start..at + end], true, up);
+            self.sink.token(&self.text[at + start..at + end], true, up);
             rest &= !below(end);
         }
     }
@@ -152,7 +164,7 @@ impl<'t, F: FnMut(&'t str, bool, bool)> Scan<'t, F> {
     /// Hands on the open word, if any, as ending at `at`.
     fn close(&mut self, at: usize) {
         if let Some((start, ascii, upper)) = self.open.take() {
-            (self.f)(&self.text[start..at], ascii, upper);
+            self.sink.token(&self.text[start..at], ascii, upper);
         }
     }
 }
@@ -244,7 +256,7 @@ mod tests {
 
     fn tokens_in(text: &str, range: Range<usize>) -> Vec<(String, bool, bool)> {
         let mut out = Vec::new();
-        each_token_in(text, range, |w, ascii, upper| {
+        each_token_in(text, range, &mut |w: &str, ascii, upper| {
             out.push((w.to_owned(), ascii, upper))
         });
         out
