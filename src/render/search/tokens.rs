@@ -122,14 +122,16 @@ impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
         let mut rest = word & !below(from);
         while rest != 0 {
             let start = rest.trailing_zeros() as usize;
-            let end = start + (!(rest >> start)).trailing_zeros() as usize;
-            let up = upper & below(end) & !below(start) != 0;
+            let length = (!(rest >> start)).trailing_zeros() as usize;
+            let end = start + length;
+            let bits = below(length) << start;
+            let up = upper & bits != 0;
             if end == BLOCK {
                 self.open = Some((at + start, true, up));
                 return;
             }
             self.sink.token(&self.text[at + start..at + end], true, up);
-            rest &= !below(end);
+            rest &= !bits;
         }
     }
 
@@ -169,9 +171,11 @@ impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
     }
 }
 
-/// The `n` lowest bits (all 64 when `n` is 64).
+/// The `n` lowest bits (all 64 when `n` is 64), without a branch: it is
+/// taken for every word.
 fn below(n: usize) -> u64 {
-    if n >= 64 { u64::MAX } else { (1 << n) - 1 }
+    debug_assert!(n <= 64);
+    u64::MAX.checked_shr(64 - n as u32).unwrap_or(0)
 }
 
 /// Classifies a block (see [`masks_sse2`]).
