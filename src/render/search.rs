@@ -942,6 +942,7 @@ impl<'a, 't> Counter<'a, 't> {
         }
     }
 
+    /// Adds one occurrence of the word numbered `number` to the document.
     #[inline(always)]
     fn count(&mut self, number: u32) {
         let n = number as usize;
