@@ -338,8 +338,8 @@ fn shared_from(a: &[u64], b: &[u64], mut i: usize, mut j: usize, mut n: usize) -
 #[target_feature(enable = "avx2")]
 fn shared_avx2(a: &[u64], b: &[u64]) -> usize {
     use std::arch::x86_64::{
-        __m256i, _mm256_castsi256_pd, _mm256_cmpeq_epi64, _mm256_loadu_si256,
-        _mm256_movemask_pd, _mm256_or_si256, _mm256_permute4x64_epi64,
+        __m256i, _mm256_castsi256_pd, _mm256_cmpeq_epi64, _mm256_loadu_si256, _mm256_movemask_pd,
+        _mm256_or_si256, _mm256_permute4x64_epi64,
     };
     let (mut i, mut j, mut n) = (0, 0, 0);
     let (a_blocks, b_blocks) = (&a[..a.len() / 4 * 4], &b[..b.len() / 4 * 4]);

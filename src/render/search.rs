@@ -873,8 +873,6 @@ struct Counter<'a, 't> {
     /// `met`, and only a first one moves `met` on: again no branch.
     seen: Vec<u32>,
     met: usize,
-    /// The document's boosted length so far.
-    length: f32,
     /// The boost of the field being read.
     boost: f32,
 }
@@ -910,7 +908,6 @@ impl<'a, 't> Counter<'a, 't> {
             counts: vec![0.0],
             seen: vec![0; 64],
             met: 0,
-            length: 0.0,
             boost: 1.0,
         }
     }
@@ -955,11 +952,6 @@ impl<'a, 't> Counter<'a, 't> {
         self.seen[self.met] = number;
         self.met += usize::from(self.counts[n] == 0.0);
         self.counts[n] += self.boost;
-        self.length += if number == Self::STOP {
-            0.0
-        } else {
-            self.boost
-        };
     }
 
     /// The document's words with their counts, and its length; the counter
@@ -982,7 +974,10 @@ impl<'a, 't> Counter<'a, 't> {
         for &number in &self.seen[..met] {
             self.counts[number as usize] = 0.0;
         }
-        (list, std::mem::take(&mut self.length))
+        // The boosts are small whole numbers, so the sum is exact in any
+        // order: the same length as adding each occurrence's boost.
+        let length = list.iter().map(|&(_, count)| count).sum();
+        (list, length)
     }
 
     /// The words, by number (the stop words' number left out).
@@ -1204,7 +1199,7 @@ enum StemRef<'a> {
 fn shard_json(shard: &Shard<'_>) -> Vec<u8> {
     // The shard's words are in order: written as a map, they are the
     // object's keys, sorted.
-    let words: Vec<(&str, (StemRef<'_>, Vec<u32>))> = shard
+    let words: Vec<(&str, (StemRef<'_>, Deltas<'_>))> = shard
         .words
         .iter()
         .map(|(word, entry)| {
@@ -1212,17 +1207,26 @@ fn shard_json(shard: &Shard<'_>) -> Vec<u8> {
                 Some(_) => StemRef::Prefix(entry.stem.encode_utf16().count()),
                 None => StemRef::Text(&entry.stem),
             };
-            let mut postings = Vec::with_capacity(entry.postings.len() * 2);
-            let mut previous = 0;
-            for &(doc, weight) in &entry.postings {
-                postings.push(doc - previous);
-                postings.push(weight);
-                previous = doc;
-            }
-            (*word, (stem, postings))
+            (*word, (stem, Deltas(&entry.postings)))
         })
         .collect();
     json(&InOrder(&words))
+}
+
+/// Postings as a shard writes them: `[doc, weight, doc − previous doc,
+/// weight, …]`, written from the entry as they are serialised.
+struct Deltas<'a>(&'a [(u32, u32)]);
+
+impl Serialize for Deltas<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let previous = std::iter::once(0).chain(self.0.iter().map(|&(doc, _)| doc));
+        serializer.collect_seq(
+            self.0
+                .iter()
+                .zip(previous)
+                .flat_map(|(&(doc, weight), previous)| [doc - previous, weight]),
+        )
+    }
 }
 
 /// Pairs already in key order, serialised as a map.

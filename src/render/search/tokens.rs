@@ -121,17 +121,20 @@ impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
         }
         let mut rest = word & !below(from);
         while rest != 0 {
-            let start = rest.trailing_zeros() as usize;
-            let length = (!(rest >> start)).trailing_zeros() as usize;
-            let end = start + length;
-            let bits = below(length) << start;
-            let up = upper & bits != 0;
+            // The lowest run of set bits: adding the lowest bit carries
+            // through the run and clears it. Only these few steps depend on
+            // the word before; the run's bounds come from it.
+            let next = rest & rest.wrapping_add(rest & rest.wrapping_neg());
+            let run = rest ^ next;
+            let start = run.trailing_zeros() as usize;
+            let end = BLOCK - run.leading_zeros() as usize;
+            let up = upper & run != 0;
             if end == BLOCK {
                 self.open = Some((at + start, true, up));
                 return;
             }
             self.sink.token(&self.text[at + start..at + end], true, up);
-            rest &= !bits;
+            rest = next;
         }
     }
 
