@@ -133,7 +133,13 @@ impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
                 self.open = Some((at + start, true, up));
                 return;
             }
-            self.sink.token(&self.text[at + start..at + end], true, up);
+            debug_assert!(self.text.is_char_boundary(at + end));
+            // SAFETY: the run's bits are bytes of the text (bits past the
+            // range or the text are cleared), and the block is all ASCII
+            // (its `other` mask is empty), so both ends of the run are
+            // character boundaries within the text.
+            let raw = unsafe { self.text.get_unchecked(at + start..at + end) };
+            self.sink.token(raw, true, up);
             rest = next;
         }
     }
