@@ -1219,13 +1219,15 @@ struct Deltas<'a>(&'a [(u32, u32)]);
 
 impl Serialize for Deltas<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let previous = std::iter::once(0).chain(self.0.iter().map(|&(doc, _)| doc));
-        serializer.collect_seq(
-            self.0
-                .iter()
-                .zip(previous)
-                .flat_map(|(&(doc, weight), previous)| [doc - previous, weight]),
-        )
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(2 * self.0.len()))?;
+        let mut previous = 0;
+        for &(doc, weight) in self.0 {
+            seq.serialize_element(&(doc - previous))?;
+            seq.serialize_element(&weight)?;
+            previous = doc;
+        }
+        seq.end()
     }
 }
 
