@@ -342,9 +342,8 @@ fn shared_avx2(a: &[u64], b: &[u64]) -> usize {
         _mm256_or_si256, _mm256_permute4x64_epi64,
     };
     let (mut i, mut j, mut n) = (0, 0, 0);
-    let (a_blocks, b_blocks) = (&a[..a.len() / 4 * 4], &b[..b.len() / 4 * 4]);
-    while i + 4 <= a_blocks.len() && j + 4 <= b_blocks.len() {
-        let (x, y) = (&a_blocks[i..i + 4], &b_blocks[j..j + 4]);
+    while i + 4 <= a.len() && j + 4 <= b.len() {
+        let (x, y) = (&a[i..i + 4], &b[j..j + 4]);
         // SAFETY: each slice holds four u64, the 32 bytes an unaligned
         // load reads.
         let (va, vb) = unsafe {
