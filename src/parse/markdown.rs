@@ -161,13 +161,20 @@ pub(crate) fn render(
             },
         }
     }
+    // Each `[@` opens at least one citation, and most a note of their own:
+    // counted first, the lists are not copied as they grow.
+    let cites = memchr::memmem::find_iter(source.as_bytes(), "[@").count();
     let mut builder = Builder {
         path,
         text,
         highlighter: file.highlighter,
         offset: body.start,
-        document: Document::default(),
-        keys: HashMap::default(),
+        document: Document {
+            citations: Vec::with_capacity(cites),
+            notes: Vec::with_capacity(cites),
+            ..Document::default()
+        },
+        keys: HashMap::with_capacity_and_hasher(cites, Default::default()),
         lines: Lines::default(),
         queue: VecDeque::new(),
         defined: definitions.keys().cloned().collect(),

@@ -50,7 +50,7 @@ impl Paragraph {
 /// length of a stripped byte-order mark).
 pub(crate) fn split(text: &str, base: usize) -> Vec<Paragraph> {
     let mut out = Vec::new();
-    let mut current: Option<Paragraph> = None;
+    let mut current = Gathering::default();
     let mut previous_ends_sentence = false;
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
@@ -60,7 +60,7 @@ pub(crate) fn split(text: &str, base: usize) -> Vec<Paragraph> {
         let raw = base + line_start + lead;
         line_start += line.len();
         if trimmed.is_empty() {
-            out.extend(current.take());
+            current.end(&mut out);
             previous_ends_sentence = false;
             continue;
         }
@@ -74,30 +74,59 @@ pub(crate) fn split(text: &str, base: usize) -> Vec<Paragraph> {
         };
         let url = body.starts_with("https://") || body.starts_with("http://");
         if bullet || url || (previous_ends_sentence && starts_sentence(body)) {
-            out.extend(current.take());
+            current.end(&mut out);
         }
         let mut pos = 0;
         for (i, (start, end)) in inline_items(body).into_iter().enumerate() {
             if i > 0 {
-                out.extend(current.take());
+                current.end(&mut out);
             }
-            let para = current.get_or_insert_with(|| Paragraph {
-                text: String::new(),
-                bullet: bullet || i > 0,
-                pieces: Vec::new(),
-            });
-            if !para.text.is_empty() {
-                para.text.push(' ');
-            }
-            para.pieces.push((para.text.len(), raw + marker + start));
-            para.text.push_str(&body[start..end]);
+            current.bullet.get_or_insert(bullet || i > 0);
+            current
+                .pieces
+                .push((raw + marker + start, &body[start..end]));
             pos = end;
         }
         debug_assert!(pos <= body.len());
         previous_ends_sentence = ends_sentence(body);
     }
-    out.extend(current);
+    current.end(&mut out);
     out
+}
+
+/// The pieces of the paragraph being read, joined only when it ends: a
+/// paragraph's text grown line by line was copied again at each
+/// reallocation.
+#[derive(Default)]
+struct Gathering<'a> {
+    /// Whether the paragraph is a bullet item; `None` while there is no
+    /// paragraph.
+    bullet: Option<bool>,
+    /// Each line's words with the raw offset where they start.
+    pieces: Vec<(usize, &'a str)>,
+}
+
+impl Gathering<'_> {
+    /// Ends the paragraph, if one is open, and adds it to `out`.
+    fn end(&mut self, out: &mut Vec<Paragraph>) {
+        let Some(bullet) = self.bullet.take() else {
+            return;
+        };
+        let len = self.pieces.iter().map(|(_, words)| words.len() + 1).sum();
+        let mut para = Paragraph {
+            text: String::with_capacity(len),
+            bullet,
+            pieces: Vec::with_capacity(self.pieces.len()),
+        };
+        for (raw, words) in self.pieces.drain(..) {
+            if !para.text.is_empty() {
+                para.text.push(' ');
+            }
+            para.pieces.push((para.text.len(), raw));
+            para.text.push_str(words);
+        }
+        out.push(para);
+    }
 }
 
 /// Length of a bullet marker at the start of a trimmed line.
