@@ -46,6 +46,9 @@ const MARKER_TEXT: &[u8] =
 pub(crate) struct Staging {
     out: PathBuf,
     staging: PathBuf,
+    /// The staging folder, where the files are made by their paths in the
+    /// site.
+    folder: fs::Folder,
     old: PathBuf,
     /// What the previous build wrote, for reusing its unchanged files.
     previous: Previous,
@@ -90,13 +93,14 @@ impl Previous {
         }
     }
 
-    /// Whether `old` (the file at `path` in the previous site) holds
+    /// Whether the file at `path` in the previous site (in `out`) holds
     /// exactly `hash`/`len`: the manifest says so, its length agrees, and
     /// it was not touched after the manifest was written.
-    fn unchanged(&self, path: &str, old: &Path, hash: u128, len: u64) -> bool {
+    fn unchanged(&self, path: &str, out: &Path, hash: u128, len: u64) -> bool {
         if self.files.get(path) != Some(&(hash, len)) {
             return false;
         }
+        let old = out.join(path);
         let (Some(written), Ok(meta)) = (self.written, std::fs::symlink_metadata(old)) else {
             return false;
         };
@@ -145,6 +149,7 @@ impl Staging {
             remove_ours(stale)?;
         }
         fs::create_dir_all(&staging)?;
+        let folder = fs::Folder::open(&staging)?;
         let previous = if is_ours(&out) {
             Previous::read(&out)
         } else {
@@ -153,6 +158,7 @@ impl Staging {
         let staged = Staging {
             out,
             staging,
+            folder,
             old,
             previous,
             manifest: Mutex::new(Vec::new()),
@@ -161,7 +167,7 @@ impl Staging {
             pages: AtomicUsize::new(0),
             committed: false,
         };
-        fs::write(&staged.staging.join(MARKER), MARKER_TEXT)?;
+        staged.folder.write(MARKER, &[MARKER_TEXT])?;
         Ok(staged)
     }
 
@@ -176,7 +182,7 @@ impl Staging {
             let _ = writeln!(text, "{hash:032x} {len} {path}");
         }
         // Written last: every file it lists is older than it.
-        fs::write(&self.staging.join(MANIFEST), text.as_bytes())?;
+        self.folder.write(MANIFEST, &[text.as_bytes()])?;
         swap_in(&self.staging, &self.out, &self.old)?;
         self.committed = true;
         // The new site is in place; failing to delete the old one loses
@@ -195,13 +201,14 @@ impl Staging {
 
 impl Sink for Staging {
     fn put(&self, output: Output) -> Result<()> {
-        let target = self.target(&output.path)?;
+        self.make_folder(&output.path)?;
         match &output.contents {
             Contents::Bytes(bytes) => {
-                self.put_bytes(&output.path, &target, std::slice::from_ref(bytes))?;
+                self.put_bytes(&output.path, std::slice::from_ref(bytes))?;
             }
-            Contents::Pieces(pieces) => self.put_bytes(&output.path, &target, pieces)?,
+            Contents::Pieces(pieces) => self.put_bytes(&output.path, pieces)?,
             Contents::Copy(from) => {
+                let target = self.folder.join(&output.path);
                 std::fs::copy(from, &target).with_context(|| {
                     format!("cannot copy {} to {}", from.display(), target.display())
                 })?;
@@ -212,24 +219,29 @@ impl Sink for Staging {
     }
 
     fn put_made(&self, path: String, bytes: &[u8]) -> Result<()> {
-        let target = self.target(&path)?;
-        self.put_bytes(&path, &target, &[bytes])?;
+        self.make_folder(&path)?;
+        self.put_bytes(&path, &[bytes])?;
         self.count(&path);
         Ok(())
     }
 }
 
 impl Staging {
-    /// Where the file `path` is staged, its folder made.
-    fn target(&self, path: &str) -> Result<PathBuf> {
-        if let Some((folder, _)) = path.rsplit_once('/') {
-            let folders = || self.folders.lock().unwrap_or_else(|p| p.into_inner());
-            if !folders().contains(folder) {
-                fs::create_dir_all(&self.staging.join(folder))?;
-                folders().insert(folder.to_owned());
-            }
+    /// Makes the folder that the file `path` is staged in, and its
+    /// parents, unless they were made already.
+    fn make_folder(&self, path: &str) -> Result<()> {
+        let Some((folder, _)) = path.rsplit_once('/') else {
+            return Ok(());
+        };
+        let folders = || self.folders.lock().unwrap_or_else(|p| p.into_inner());
+        if folders().contains(folder) {
+            return Ok(());
         }
-        Ok(self.staging.join(path))
+        self.make_folder(folder)?;
+        // Two threads may both make it: the second finds it made.
+        self.folder.make(folder)?;
+        folders().insert(folder.to_owned());
+        Ok(())
     }
 
     fn count(&self, path: &str) {
@@ -241,19 +253,15 @@ impl Staging {
 
     /// Writes a file made of `pieces` at `target` (or links it from the
     /// previous site when it is unchanged), and records it in the manifest.
-    fn put_bytes(&self, path: &str, target: &Path, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
+    fn put_bytes(&self, path: &str, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
         let hash = hash_pieces(pieces);
         let len = pieces.iter().map(|p| p.as_ref().len() as u64).sum();
-        let old = self.out.join(path);
         // An unchanged file is linked from the previous site, not written
         // again; removing that site then frees nothing.
-        let linked = self.previous.unchanged(path, &old, hash, len)
-            && std::fs::hard_link(&old, target).is_ok();
+        let linked = self.previous.unchanged(path, &self.out, hash, len)
+            && std::fs::hard_link(self.out.join(path), self.folder.join(path)).is_ok();
         if !linked {
-            match pieces {
-                [bytes] => fs::write(target, bytes.as_ref())?,
-                _ => fs::write_pieces(target, pieces)?,
-            }
+            self.folder.write(path, pieces)?;
         }
         self.manifest
             .lock()
