@@ -15,12 +15,14 @@
 //! links) is resolved later and drawn by the template.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::BuildHasher as _;
 use std::ops::Range;
 use std::sync::Arc;
 
 use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd, html,
 };
+use smallvec::SmallVec;
 
 use super::citation;
 use super::highlight::Highlighter;
@@ -175,6 +177,7 @@ pub(crate) fn render(
             ..Document::default()
         },
         keys: HashMap::with_capacity_and_hasher(cites, Default::default()),
+        footnotes: HashMap::default(),
         lines: Lines::default(),
         queue: VecDeque::new(),
         defined: definitions.keys().cloned().collect(),
@@ -218,11 +221,12 @@ pub(crate) fn render(
     builder.document
 }
 
-#[derive(Hash, PartialEq, Eq)]
-enum NoteKey {
-    Passage(String, Vec<String>),
-    Source(String),
-    Footnote(String),
+/// What a citation's note is for: a passage of a source (its normalised
+/// pieces) or a whole source. Citations with the same key share a note.
+#[derive(Hash, PartialEq, Eq, Clone, Copy)]
+enum NoteKey<'a> {
+    Passage(&'a str, &'a [String]),
+    Source(&'a str),
 }
 
 struct Builder<'d> {
@@ -232,10 +236,15 @@ struct Builder<'d> {
     /// Byte offset of the Markdown body in the file.
     offset: usize,
     document: Document,
-    /// Notes by what they cite. Hashed with foldhash: SipHash's
-    /// resistance to chosen keys buys nothing for one file's citations,
-    /// and it showed in the profile of every citation.
-    keys: HashMap<NoteKey, usize, foldhash::fast::RandomState>,
+    /// Citations' notes by the hash of their [`NoteKey`]; two keys with
+    /// one hash (never seen in practice) list both notes. The map holds no
+    /// copy of a key: a note's key is read from the note and its first
+    /// citation. Hashed with foldhash: SipHash's resistance to chosen keys
+    /// buys nothing for one file's citations, and it showed in the profile
+    /// of every citation.
+    keys: HashMap<u64, SmallVec<[usize; 1]>, foldhash::fast::RandomState>,
+    /// Footnotes' notes by label.
+    footnotes: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Where the last citation was, to count lines from there.
     lines: Lines,
     /// Footnotes referenced but not yet rendered: label and note index.
@@ -397,22 +406,22 @@ impl<'d> Builder<'d> {
         let mut html = String::with_capacity(32 + 128 * items.len());
         html.push_str("<sup class=\"cite\">");
         for (i, item) in items.into_iter().enumerate() {
-            let pieces = item.pieces;
             let key = match item.words {
-                Some(_) => NoteKey::Passage(item.id.clone(), pieces.clone()),
-                None => NoteKey::Source(item.id.clone()),
+                Some(_) => NoteKey::Passage(&item.id, &item.pieces),
+                None => NoteKey::Source(&item.id),
             };
             let citation_index = self.document.citations.len();
-            let (note, site) = self.site(key, || NoteKind::Citation {
+            let note = self.citation_note(key, || NoteKind::Citation {
                 source: item.id.clone(),
                 words: item.words.clone(),
                 first: citation_index,
             });
+            let site = self.site(note);
             let span = start + 1 + item.span.start..start + 1 + item.span.end;
             self.document.citations.push(Citation {
                 source: item.id,
                 words: item.words,
-                pieces,
+                pieces: item.pieces,
                 line_column: self.lines.line_column(self.text, span.start),
                 span,
                 note,
@@ -432,13 +441,18 @@ impl<'d> Builder<'d> {
             self.undefined_footnote(label.to_owned(), range);
             return String::new();
         }
-        let fresh = !self.keys.contains_key(&NoteKey::Footnote(label.to_owned()));
-        let (note, site) = self.site(NoteKey::Footnote(label.to_owned()), || NoteKind::Footnote {
-            html: String::new(),
-        });
-        if fresh {
-            self.queue.push_back((label.to_owned(), note));
-        }
+        let note = match self.footnotes.get(label) {
+            Some(&note) => note,
+            None => {
+                let note = self.new_note(NoteKind::Footnote {
+                    html: String::new(),
+                });
+                self.footnotes.insert(label.to_owned(), note);
+                self.queue.push_back((label.to_owned(), note));
+                note
+            }
+        };
+        let site = self.site(note);
         let mut html = String::from("<sup class=\"cite\">");
         push_ref(&mut html, note, &site);
         html.push_str("</sup>");
@@ -458,16 +472,50 @@ impl<'d> Builder<'d> {
         );
     }
 
-    /// The note for `key` (created on first use) and a new site anchor in it.
-    fn site(&mut self, key: NoteKey, kind: impl FnOnce() -> NoteKind) -> (usize, String) {
-        let notes = &mut self.document.notes;
-        let note = *self.keys.entry(key).or_insert_with(|| {
-            notes.push(Note {
-                kind: kind(),
-                sites: Vec::new(),
-            });
-            notes.len() - 1
+    /// The note for a citation with `key`, made of `kind` on first use.
+    fn citation_note(&mut self, key: NoteKey<'_>, kind: impl FnOnce() -> NoteKind) -> usize {
+        let hash = self.keys.hasher().hash_one(key);
+        let same = self.keys.get(&hash).and_then(|notes| {
+            notes
+                .iter()
+                .copied()
+                .find(|&note| self.note_key(note) == Some(key))
         });
+        if let Some(note) = same {
+            return note;
+        }
+        let note = self.new_note(kind());
+        self.keys.entry(hash).or_default().push(note);
+        note
+    }
+
+    /// The key of a citation's note: its source and its first citation's
+    /// pieces; `None` for a footnote.
+    fn note_key(&self, note: usize) -> Option<NoteKey<'_>> {
+        match &self.document.notes[note].kind {
+            NoteKind::Citation {
+                source,
+                words: Some(_),
+                first,
+            } => Some(NoteKey::Passage(
+                source,
+                &self.document.citations[*first].pieces,
+            )),
+            NoteKind::Citation { source, .. } => Some(NoteKey::Source(source)),
+            NoteKind::Footnote { .. } => None,
+        }
+    }
+
+    fn new_note(&mut self, kind: NoteKind) -> usize {
+        self.document.notes.push(Note {
+            kind,
+            sites: Vec::new(),
+        });
+        self.document.notes.len() - 1
+    }
+
+    /// A new site anchor in `note`.
+    fn site(&mut self, note: usize) -> String {
         let sites = &mut self.document.notes[note].sites;
         let site = [
             "cite-",
@@ -477,7 +525,7 @@ impl<'d> Builder<'d> {
         ]
         .concat();
         sites.push(site.clone());
-        (note, site)
+        site
     }
 
     /// `[@` left in plain text means a citation pulldown-cmark did not take
