@@ -62,7 +62,7 @@ use serde::Serialize;
 
 use super::{Contents, Output};
 use crate::resolve::Dossier;
-use tokens::{Sink, each_token, each_token_in};
+use tokens::{Sink, each_token};
 
 mod tokens;
 
@@ -312,23 +312,12 @@ impl Analyzer {
 /// characters (`&amp;`, `&lt;`, `&quot;`…), none of which is part of a
 /// word.
 fn each_html_token<'t>(html: &'t str, sink: &mut impl Sink<'t>) {
-    let bytes = html.as_bytes();
-    let mut at = 0;
-    while at < bytes.len() {
-        let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
-            each_token_in(html, at..bytes.len(), sink);
-            break;
-        };
-        let mark = at + found;
-        each_token_in(html, at..mark, sink);
-        let rest = &html[mark..];
-        let skip = if bytes[mark] == b'&' {
-            entity_length(rest)
-        } else {
-            tag_length(rest)
-        };
-        at = mark + skip;
-    }
+    tokens::each_marked_token(html, sink, |rest| match rest.as_bytes().get(1) {
+        _ if rest.starts_with('&') => Some(entity_length(rest)),
+        // Only these open what a plain tag's `>` does not end.
+        Some(b'!' | b's') => Some(tag_length(rest)),
+        _ => None,
+    });
 }
 
 /// Bytes from `<` to the end of what it opens that show no text: the tag,
@@ -1502,7 +1491,87 @@ mod tests {
             .collect()
     }
 
+    /// The HTML tokenizer as it was before it read each block once: the
+    /// text between two pieces of markup read as a range of its own.
+    fn html_tokens_by_ranges(html: &str) -> Vec<(String, bool, bool)> {
+        let mut out = Vec::new();
+        let mut sink = |w: &str, ascii: bool, upper: bool| out.push((w.to_owned(), ascii, upper));
+        let bytes = html.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            let Some(found) = memchr::memchr2(b'<', b'&', &bytes[at..]) else {
+                tokens::each_token_in(html, at..bytes.len(), &mut sink);
+                break;
+            };
+            let mark = at + found;
+            tokens::each_token_in(html, at..mark, &mut sink);
+            let rest = &html[mark..];
+            at = mark
+                + if bytes[mark] == b'&' {
+                    entity_length(rest)
+                } else {
+                    tag_length(rest)
+                };
+        }
+        out
+    }
+
+    fn html_tokens(html: &str) -> Vec<(String, bool, bool)> {
+        let mut out = Vec::new();
+        each_html_token(html, &mut |w: &str, ascii: bool, upper: bool| {
+            out.push((w.to_owned(), ascii, upper))
+        });
+        out
+    }
+
+    #[test]
+    fn html_words_cross_blocks_and_stop_at_markup() {
+        let long = "Word".repeat(20);
+        let html = format!(
+            "<p>{long}<em>x</em>{}&amp;y&#39;z &bogus é<a href=\"/a b/\">Link</a>\
+             <sup class=\"cite\"><a href=\"#n\">12</a></sup>{}<!-- c d --><h2 id=\"q\">Ñame</h2>",
+            "a".repeat(60),
+            "b".repeat(63),
+        );
+        for cut in 0..html.len() {
+            if html.is_char_boundary(cut) {
+                let text = &html[cut..];
+                assert_eq!(html_tokens(text), html_tokens_by_ranges(text), "from {cut}");
+            }
+        }
+        let words: Vec<String> = html_tokens(&html).into_iter().map(|t| t.0).collect();
+        assert!(words.contains(&"Link".to_owned()) && !words.contains(&"href".to_owned()));
+        assert!(!words.contains(&"12".to_owned()) && !words.contains(&"c".to_owned()));
+    }
+
     proptest::proptest! {
+        /// Reading each block once finds the words that reading the text
+        /// between the tags range by range finds.
+        #[test]
+        fn html_words_are_the_words_between_the_markup(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[a-zA-Z0-9]{1,70}",
+                    "[ .,]{1,3}",
+                    "[éß中😀’]{1,2}",
+                    proptest::strategy::Just("<p>".to_owned()),
+                    proptest::strategy::Just("</a>".to_owned()),
+                    proptest::strategy::Just("<a href=\"/topics/x-y/\">".to_owned()),
+                    proptest::strategy::Just("<sup class=\"cite\"><a id=\"c\">1</a></sup>".to_owned()),
+                    proptest::strategy::Just("&amp;".to_owned()),
+                    proptest::strategy::Just("&".to_owned()),
+                    proptest::strategy::Just("&#39;".to_owned()),
+                    proptest::strategy::Just("<!-- x -->".to_owned()),
+                    proptest::strategy::Just("<".to_owned()),
+                    proptest::strategy::Just("<script>a b</script>".to_owned()),
+                ],
+                0..40,
+            )
+        ) {
+            let html = pieces.concat();
+            proptest::prop_assert_eq!(html_tokens(&html), html_tokens_by_ranges(&html));
+        }
+
         /// The key is the word's lower-cased bytes, zero-padded, however
         /// long the word and wherever it lies in its text.
         #[test]

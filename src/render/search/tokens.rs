@@ -91,6 +91,96 @@ pub(super) fn each_token_in<'t>(text: &'t str, range: Range<usize>, sink: &mut i
     scan.close(end);
 }
 
+/// [`each_token`] over text with markup in it: at each `<` or `&`,
+/// `skip` gives the length of the markup that starts there (given the rest
+/// of the text, at least 1), or `None` when it ends at the next `>` (or
+/// with the text), as a plain tag does. The markup's bytes are neither
+/// words nor part of one.
+///
+/// The blocks of the text are classified once each, and the markup found
+/// in a block's classification too: a topic's page has a tag for every
+/// seven words or so, and reading the text between two tags as a range of
+/// its own classified the block around each tag again.
+pub(super) fn each_marked_token<'t>(
+    text: &'t str,
+    sink: &mut impl Sink<'t>,
+    skip: impl Fn(&str) -> Option<usize>,
+) {
+    let bytes = text.as_bytes();
+    let end = bytes.len();
+    let mut scan = Scan {
+        text,
+        open: None,
+        sink,
+    };
+    // The bytes to the next `>`, itself included, from `from`.
+    let to_tag_end =
+        |from: usize| memchr::memchr(b'>', &bytes[from..]).map_or(end - from, |i| i + 1);
+    let mut at = 0;
+    'blocks: while at < end {
+        let stop = (at + BLOCK).min(end);
+        let (mut masks, (mut markup, tag_ends)) = if at + BLOCK <= end {
+            let block = &bytes[at..at + BLOCK];
+            (masks(block), markup_mask(block))
+        } else {
+            let mut padded = [0u8; BLOCK];
+            padded[..end - at].copy_from_slice(&bytes[at..]);
+            (masks(&padded), markup_mask(&padded))
+        };
+        if masks.other != 0 {
+            // Character by character, as far as the block's end or the
+            // first markup in it.
+            while at < stop {
+                if matches!(bytes[at], b'<' | b'&') {
+                    scan.close(at);
+                    at += skip(&text[at..]).unwrap_or_else(|| to_tag_end(at));
+                    continue 'blocks;
+                }
+                at = scan.step(at);
+            }
+            continue;
+        }
+        let inside = below(stop - at);
+        masks.word &= inside;
+        masks.upper &= inside;
+        markup &= inside;
+        while markup != 0 {
+            // The words before the markup; the markup ends an open word.
+            let first = markup.trailing_zeros() as usize;
+            let before = below(first);
+            scan.block(
+                at,
+                Masks {
+                    word: masks.word & before,
+                    upper: masks.upper & before,
+                    other: 0,
+                },
+            );
+            let length = skip(&text[at + first..]).unwrap_or_else(|| {
+                // A tag's end is most often in the same block.
+                match tag_ends & !below(first + 1) {
+                    0 => to_tag_end(at + first),
+                    later => later.trailing_zeros() as usize + 1 - first,
+                }
+            });
+            let after = at + first + length;
+            if after >= stop {
+                at = after;
+                continue 'blocks;
+            }
+            // The markup ends in this block: the rest of it is read from
+            // the same classification.
+            let rest = !below(after - at);
+            masks.word &= rest;
+            masks.upper &= rest;
+            markup &= rest;
+        }
+        scan.block(at, masks);
+        at = stop;
+    }
+    scan.close(end);
+}
+
 /// Where [`each_token_in`] is: the word it is reading, and what it hands
 /// words to.
 struct Scan<'t, 's, S> {
@@ -185,6 +275,46 @@ impl<'t, S: Sink<'t>> Scan<'t, '_, S> {
 fn below(n: usize) -> u64 {
     debug_assert!(n <= 64);
     u64::MAX.checked_shr(64 - n as u32).unwrap_or(0)
+}
+
+/// The bytes of a block that start markup, `<` and `&`, and those that end
+/// a tag, `>`: bit `k` for byte `k`.
+#[cfg(target_arch = "x86_64")]
+fn markup_mask(block: &[u8]) -> (u64, u64) {
+    // SAFETY: SSE2 is part of x86-64 itself (see `masks`).
+    unsafe { markup_mask_sse2(block) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn markup_mask_sse2(block: &[u8]) -> (u64, u64) {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128, _mm_set_epi64x, _mm_set1_epi8,
+    };
+    let half = |bytes: &[u8]| i64::from_le_bytes(bytes.try_into().unwrap_or_default());
+    let (mut starts, mut ends) = (0, 0);
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let v = _mm_set_epi64x(half(&chunk[8..]), half(&chunk[..8]));
+        let found = _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'<' as i8)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'&' as i8)),
+        );
+        starts |= u64::from(_mm_movemask_epi8(found) as u16) << (16 * k);
+        let closing = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'>' as i8));
+        ends |= u64::from(_mm_movemask_epi8(closing) as u16) << (16 * k);
+    }
+    (starts, ends)
+}
+
+/// [`markup_mask`] byte by byte, where there is no SSE2.
+#[cfg(not(target_arch = "x86_64"))]
+fn markup_mask(block: &[u8]) -> (u64, u64) {
+    let (mut starts, mut ends) = (0, 0);
+    for (k, &b) in block.iter().enumerate() {
+        starts |= u64::from(matches!(b, b'<' | b'&')) << k;
+        ends |= u64::from(b == b'>') << k;
+    }
+    (starts, ends)
 }
 
 /// Classifies a block (see [`masks_sse2`]).
