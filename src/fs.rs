@@ -47,8 +47,8 @@ fn fill(mut file: std::fs::File, pieces: &[impl AsRef<[u8]>]) -> std::io::Result
 /// On Linux the folder is opened once and everything is made relative to
 /// it (`mkdirat`, `openat`): the kernel then walks two or three names for
 /// each of a site's thousands of files rather than the folder's whole path
-/// again, some 0.6 % of a 10,000-topic build. Elsewhere the paths are
-/// joined.
+/// again (system time of a 10,000-topic build: 1.52 -> 1.43 s). Elsewhere
+/// the paths are joined.
 #[derive(Debug)]
 pub(crate) struct Folder {
     path: PathBuf,
@@ -74,6 +74,11 @@ impl Folder {
                 .with_context(|| format!("cannot open folder {}", path.display()))?
             },
         })
+    }
+
+    /// The folder's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Where `relative` is.

@@ -45,10 +45,9 @@ const MARKER_TEXT: &[u8] =
 #[derive(Debug)]
 pub(crate) struct Staging {
     out: PathBuf,
-    staging: PathBuf,
     /// The staging folder, where the files are made by their paths in the
     /// site.
-    folder: fs::Folder,
+    staging: fs::Folder,
     old: PathBuf,
     /// What the previous build wrote, for reusing its unchanged files.
     previous: Previous,
@@ -93,18 +92,18 @@ impl Previous {
         }
     }
 
-    /// Whether the file at `path` in the previous site (in `out`) holds
+    /// The file at `path` in the previous site (in `out`), if it holds
     /// exactly `hash`/`len`: the manifest says so, its length agrees, and
     /// it was not touched after the manifest was written.
-    fn unchanged(&self, path: &str, out: &Path, hash: u128, len: u64) -> bool {
+    fn unchanged(&self, path: &str, out: &Path, hash: u128, len: u64) -> Option<PathBuf> {
         if self.files.get(path) != Some(&(hash, len)) {
-            return false;
+            return None;
         }
+        let written = self.written?;
         let old = out.join(path);
-        let (Some(written), Ok(meta)) = (self.written, std::fs::symlink_metadata(old)) else {
-            return false;
-        };
-        meta.is_file() && meta.len() == len && meta.modified().is_ok_and(|m| m <= written)
+        let meta = std::fs::symlink_metadata(&old).ok()?;
+        (meta.is_file() && meta.len() == len && meta.modified().is_ok_and(|m| m <= written))
+            .then_some(old)
     }
 }
 
@@ -149,7 +148,7 @@ impl Staging {
             remove_ours(stale)?;
         }
         fs::create_dir_all(&staging)?;
-        let folder = fs::Folder::open(&staging)?;
+        let staging = fs::Folder::open(&staging)?;
         let previous = if is_ours(&out) {
             Previous::read(&out)
         } else {
@@ -158,7 +157,6 @@ impl Staging {
         let staged = Staging {
             out,
             staging,
-            folder,
             old,
             previous,
             manifest: Mutex::new(Vec::new()),
@@ -167,7 +165,7 @@ impl Staging {
             pages: AtomicUsize::new(0),
             committed: false,
         };
-        staged.folder.write(MARKER, &[MARKER_TEXT])?;
+        staged.staging.write(MARKER, &[MARKER_TEXT])?;
         Ok(staged)
     }
 
@@ -182,12 +180,12 @@ impl Staging {
             let _ = writeln!(text, "{hash:032x} {len} {path}");
         }
         // Written last: every file it lists is older than it.
-        self.folder.write(MANIFEST, &[text.as_bytes()])?;
-        swap_in(&self.staging, &self.out, &self.old)?;
+        self.staging.write(MANIFEST, &[text.as_bytes()])?;
+        swap_in(self.staging.path(), &self.out, &self.old)?;
         self.committed = true;
         // The new site is in place; failing to delete the old one loses
         // nothing, and the next build removes it.
-        for previous in [&self.staging, &self.old] {
+        for previous in [self.staging.path(), &self.old] {
             if is_ours(previous) {
                 let _ = std::fs::remove_dir_all(previous);
             }
@@ -208,7 +206,7 @@ impl Sink for Staging {
             }
             Contents::Pieces(pieces) => self.put_bytes(&output.path, pieces)?,
             Contents::Copy(from) => {
-                let target = self.folder.join(&output.path);
+                let target = self.staging.join(&output.path);
                 std::fs::copy(from, &target).with_context(|| {
                     format!("cannot copy {} to {}", from.display(), target.display())
                 })?;
@@ -239,7 +237,7 @@ impl Staging {
         }
         self.make_folder(folder)?;
         // Two threads may both make it: the second finds it made.
-        self.folder.make(folder)?;
+        self.staging.make(folder)?;
         folders().insert(folder.to_owned());
         Ok(())
     }
@@ -251,17 +249,19 @@ impl Staging {
         }
     }
 
-    /// Writes a file made of `pieces` at `target` (or links it from the
+    /// Writes the file `path` made of `pieces` (or links it from the
     /// previous site when it is unchanged), and records it in the manifest.
     fn put_bytes(&self, path: &str, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
         let hash = hash_pieces(pieces);
         let len = pieces.iter().map(|p| p.as_ref().len() as u64).sum();
         // An unchanged file is linked from the previous site, not written
         // again; removing that site then frees nothing.
-        let linked = self.previous.unchanged(path, &self.out, hash, len)
-            && std::fs::hard_link(self.out.join(path), self.folder.join(path)).is_ok();
+        let linked = self
+            .previous
+            .unchanged(path, &self.out, hash, len)
+            .is_some_and(|old| std::fs::hard_link(old, self.staging.join(path)).is_ok());
         if !linked {
-            self.folder.write(path, pieces)?;
+            self.staging.write(path, pieces)?;
         }
         self.manifest
             .lock()
@@ -291,7 +291,7 @@ impl Drop for Staging {
         if !self.committed {
             // A full disk should not stay full of a half-written site; the
             // next build would remove it too, were this to fail.
-            let _ = std::fs::remove_dir_all(&self.staging);
+            let _ = std::fs::remove_dir_all(self.staging.path());
         }
     }
 }

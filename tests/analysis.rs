@@ -176,6 +176,11 @@ fn topic_pages_list_the_paragraphs_that_mention_their_aliases_uncited() {
     let page = site.page("topics/bridge/index.html");
     let section = one(page.root_element(), "section.also");
     assert_eq!(text(one(section, "h2")), "Also in the sources");
+    assert!(
+        text(one(section, ".also-help")).ends_with("but are not cited on this page."),
+        "{}",
+        text(one(section, ".also-help"))
+    );
     let items: Vec<(String, Vec<String>)> = section
         .select(&sel(".also-item"))
         .map(|li| {
