@@ -8,7 +8,7 @@
 //! end on word boundaries, so "ident Joe" does not verify "President Joe".
 //!
 //! Each source's normalised paragraphs are built once into a
-//! [`SourceIndex`] and searched with `memchr::memmem`; quotes with `...`
+//! [`SourceIndex`] and searched with `memchr`; quotes with `...`
 //! are matched piece by piece, in order, inside one paragraph.
 
 use std::cell::OnceCell;
@@ -345,7 +345,7 @@ fn char_end(text: &str, last: usize) -> usize {
 /// a search never re-reads more than it moved forward.
 struct Needle<'a> {
     bytes: &'a [u8],
-    finder: memmem::Finder<'a>,
+    finder: Finder<'a>,
     /// The shortest `p > 0` with `bytes[i] == bytes[i + p]` for every `i`;
     /// found when first needed, as nearly every quote's first occurrence
     /// is on word boundaries.
@@ -356,7 +356,7 @@ impl<'a> Needle<'a> {
     fn new(bytes: &'a [u8]) -> Needle<'a> {
         Needle {
             bytes,
-            finder: memmem::Finder::new(bytes),
+            finder: Finder::new(bytes),
             period: OnceCell::new(),
         }
     }
@@ -378,7 +378,7 @@ impl<'a> Needle<'a> {
         }
         let mut pos = from;
         while pos + m <= limit {
-            let mut at = pos + self.finder.find(&hay[pos..limit])?;
+            let mut at = pos + self.finder.find(&hay[pos..limit], self.bytes)?;
             loop {
                 if on_word_boundaries(hay, at..at + m) {
                     return Some(at);
@@ -401,6 +401,47 @@ impl<'a> Needle<'a> {
             pos = at + p.max(m - p) + 1;
         }
         None
+    }
+}
+
+/// Finds a piece's occurrences, overlapping or not.
+///
+/// Most pieces are a few words, searched for once in a source of a few
+/// thousand bytes: building `memmem`'s searcher (its two-way factorisation
+/// and its choice of method) took longer than the search. A short piece is
+/// found instead by the vector search for a pair of its rarer bytes that
+/// `memmem` uses as its first filter, each candidate checked by comparing
+/// the whole piece. That check makes a search's worst case the haystack
+/// times the piece, so it is kept to pieces of at most [`PAIR_MAX`] bytes.
+enum Finder<'a> {
+    #[cfg(target_arch = "x86_64")]
+    Pair(memchr::arch::x86_64::avx2::packedpair::Finder),
+    Memmem(memmem::Finder<'a>),
+}
+
+/// The longest piece searched for by its pair of bytes.
+const PAIR_MAX: usize = 64;
+
+impl<'a> Finder<'a> {
+    fn new(bytes: &'a [u8]) -> Finder<'a> {
+        #[cfg(target_arch = "x86_64")]
+        if bytes.len() <= PAIR_MAX
+            && let Some(pair) = memchr::arch::x86_64::avx2::packedpair::Finder::new(bytes)
+        {
+            return Finder::Pair(pair);
+        }
+        Finder::Memmem(memmem::Finder::new(bytes))
+    }
+
+    /// The first occurrence of `bytes`, the piece this was made for.
+    fn find(&self, hay: &[u8], bytes: &[u8]) -> Option<usize> {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Finder::Pair(pair) if hay.len() >= pair.min_haystack_len() => pair.find(hay, bytes),
+            #[cfg(target_arch = "x86_64")]
+            Finder::Pair(_) => memmem::find(hay, bytes),
+            Finder::Memmem(finder) => finder.find(hay),
+        }
     }
 }
 
@@ -565,6 +606,63 @@ mod tests {
         assert_eq!(find(text, "resident pressed"), None);
         assert_eq!(find(text, "of bounties ... The president"), None);
         assert_eq!(find(text, "bounties ... Second paragraph"), None);
+    }
+
+    /// The first occurrence of `needle` in `hay[from..]` on word
+    /// boundaries, by trying every position.
+    fn naive_find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+        (from..=hay.len().checked_sub(needle.len())?).find(|&at| {
+            &hay[at..at + needle.len()] == needle && on_word_boundaries(hay, at..at + needle.len())
+        })
+    }
+
+    #[test]
+    fn overlapping_occurrences_on_word_boundaries_are_found() {
+        // The occurrence at 1 is inside "ba"; the one on word boundaries
+        // overlaps it.
+        let hay = b"ba a a";
+        assert_eq!(Needle::new(b"a a").find(hay, 0, hay.len()), Some(3));
+        // Long enough for the vector search, and a piece longer than it
+        // takes (the `memmem` searcher).
+        let hay = format!("{}x", "aa ".repeat(60));
+        let short = "aa aa x";
+        let long = format!("{}x", "aa ".repeat(30));
+        for piece in [short, long.as_str()] {
+            let want = naive_find(hay.as_bytes(), piece.as_bytes(), 0);
+            assert!(want.is_some(), "{piece}");
+            let needle = Needle::new(piece.as_bytes());
+            assert_eq!(needle.find(hay.as_bytes(), 0, hay.len()), want, "{piece}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Pieces of every length and haystacks of every size (below and
+        /// above what the vector search needs), made of few letters so
+        /// that occurrences overlap and pile up.
+        #[test]
+        fn needles_find_what_trying_every_position_finds(
+            hay in "[ab ]{0,300}",
+            needle in "[ab ]{1,8}",
+            cut in (0usize..300, 1usize..100),
+            from in 0usize..40,
+        ) {
+            let hay = hay.as_bytes();
+            let from = from.min(hay.len());
+            // A piece of the haystack itself, of up to 100 bytes: longer
+            // pieces than random ones ever match.
+            let start = cut.0.min(hay.len().saturating_sub(1));
+            let taken = &hay[start..(start + cut.1).min(hay.len())];
+            for needle in [needle.as_bytes(), taken] {
+                if needle.is_empty() {
+                    continue;
+                }
+                proptest::prop_assert_eq!(
+                    Needle::new(needle).find(hay, from, hay.len()),
+                    naive_find(hay, needle, from),
+                    "{:?}", std::str::from_utf8(needle)
+                );
+            }
+        }
     }
 
     #[test]
