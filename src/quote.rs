@@ -14,6 +14,7 @@
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use memchr::memmem;
 
@@ -57,20 +58,23 @@ fn normalise_with(text: &str, mut emit: impl FnMut(&str, usize)) {
 /// Whether [`normalise`] leaves `text` as it is, and so maps each byte to
 /// itself: every character ASCII (all it rewrites is not) and every white
 /// space a single space between words. Most paragraphs of most captures
-/// are, and the check is one pass over the bytes.
+/// are, and the check is one pass over the bytes: blocks of 32 are tested
+/// without a branch for each byte, which the compiler makes a few vector
+/// compares, and a double space is looked for with `memmem`.
 fn is_normal(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
         return false;
     }
-    let mut previous = 0u8;
-    for &b in bytes {
-        if b >= 0x80 || (b'\t'..=b'\r').contains(&b) || (b == b' ' && previous == b' ') {
-            return false;
-        }
-        previous = b;
-    }
-    true
+    // Not ASCII, or a white space other than the space (tab to carriage
+    // return).
+    let odd = |b: u8| (b >= 0x80) | (b.wrapping_sub(b'\t') <= b'\r' - b'\t');
+    let plain = bytes
+        .chunks(32)
+        .all(|block| !block.iter().fold(false, |any, &b| any | odd(b)));
+    static DOUBLE_SPACE: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new(b"  "));
+    plain && DOUBLE_SPACE.find(bytes).is_none()
 }
 
 /// Normalises text for comparison; also returns, for each output byte, the
@@ -635,7 +639,35 @@ mod tests {
         }
     }
 
+    /// [`is_normal`] byte by byte, as it was first written.
+    fn is_normal_bytewise(text: &str) -> bool {
+        let bytes = text.as_bytes();
+        if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+            return false;
+        }
+        let mut previous = 0u8;
+        for &b in bytes {
+            if b >= 0x80 || (b'\t'..=b'\r').contains(&b) || (b == b' ' && previous == b' ') {
+                return false;
+            }
+            previous = b;
+        }
+        true
+    }
+
     proptest::proptest! {
+        /// Texts of every length around the block size, mostly normal,
+        /// with the odd tab, line break, double space or accented letter.
+        #[test]
+        fn is_normal_agrees_with_the_bytewise_check(
+            text in "([a-z,.]{1,9} ){0,40}[a-z]{0,3}( |  |\t|\n|\r|é|…|\x0b|\x0c|\x1f)?[a-z ]{0,40}",
+        ) {
+            proptest::prop_assert_eq!(is_normal(&text), is_normal_bytewise(&text));
+            if is_normal(&text) {
+                proptest::prop_assert_eq!(normalise_mapped(&text).0, text);
+            }
+        }
+
         /// Pieces of every length and haystacks of every size (below and
         /// above what the vector search needs), made of few letters so
         /// that occurrences overlap and pile up.
