@@ -32,9 +32,7 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
             // Most of a text: a run of ASCII letters and digits, taken in
             // one loop.
             start.get_or_insert(i);
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
+            i = ascii_run_end(bytes, i);
             previous = char::from(bytes[i - 1]);
             continue;
         }
@@ -66,6 +64,36 @@ pub(crate) fn spans(text: &str) -> Vec<Range<usize>> {
         out.push(s..text.len());
     }
     out
+}
+
+/// The end of the run of ASCII letters and digits at `i`, found eight
+/// bytes at a time: each byte's top bit is set when it is a letter or a
+/// digit (by adding to each byte, kept under 0x80 so that no addition
+/// carries into the next, what takes the bounds of a range to 0x80), and
+/// the run ends at the lowest byte whose bit is clear. The run's words
+/// average six bytes; a loop over the bytes took some five instructions
+/// for each.
+fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // Each byte of `v` (all under 0x80) from `low` to `high`, as its top bit.
+    let within = |v: u64, low: u8, high: u8| {
+        (v + ONES * u64::from(0x80 - low)) & !(v + ONES * u64::from(0x7f - high)) & HIGH
+    };
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let low = x & !HIGH;
+        let word = (within(low | ONES * 0x20, b'a', b'z') | within(low, b'0', b'9')) & !x;
+        let stop = !word & HIGH;
+        if stop != 0 {
+            return i + stop.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+        i += 1;
+    }
+    i
 }
 
 /// The character at byte `i` of `text` (a character boundary) and its
@@ -449,7 +477,7 @@ mod tests {
         /// those of the rule applied one character at a time.
         #[test]
         fn spans_follow_the_rule_character_by_character(
-            text in "([a-zA-Z0-9]{0,3}[0-9]?[',.’é“ -]?[0-9]?){0,12}",
+            text in "([a-zA-Z0-9]{0,3}[0-9]?[',.’é“ -]?[0-9]?[a-zA-Z0-9@\\[`{/:]{0,11}){0,12}",
         ) {
             proptest::prop_assert_eq!(spans(&text), spans_by_character(&text));
         }
