@@ -83,7 +83,7 @@ fn ascii_run_end(bytes: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = bytes.get(i..i + 8) {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         let low = x & !HIGH;
-        let word = (within(low | ONES * 0x20, b'a', b'z') | within(low, b'0', b'9')) & !x;
+        let word = (within(low | (ONES * 0x20), b'a', b'z') | within(low, b'0', b'9')) & !x;
         let stop = !word & HIGH;
         if stop != 0 {
             return i + stop.trailing_zeros() as usize / 8;
