@@ -662,7 +662,9 @@ fn templates_of_ones_own_can_loop_over_notes_paragraphs_and_citing_topics() {
         root.join("templates/topic.html"),
         "{% extends \"base.html\" %}{% block main %}<ol class=\"own\">\
          {% for n in page.notes %}<li id=\"{{ n.id }}\" data-kind=\"{{ n.kind }}\">{{ n.number }}</li>{% endfor %}\
-         </ol>{% endblock main %}",
+         </ol><ul class=\"own-sources\">{% for s in page.sources %}<li>{{ s.title }}</li>{% endfor %}</ul>\
+         <ul class=\"own-headings\">{% for h in page.headings %}<li>{{ h.id }}</li>{% endfor %}</ul>\
+         {% endblock main %}",
     )
     .unwrap();
     std::fs::write(
@@ -685,6 +687,22 @@ fn templates_of_ones_own_can_loop_over_notes_paragraphs_and_citing_topics() {
     // The built-in template still shows the notes, from `notes_html`.
     let built_in = page("topics/budget/index.html");
     assert_eq!(built_in.select(&sel("section.notes > ol > li")).count(), 9);
+    // The cited sources and the headings, which the built-in template
+    // only counts, are there too when a template names them.
+    let listed =
+        |selector: &str| -> Vec<String> { topic.select(&sel(selector)).map(text).collect() };
+    assert_eq!(
+        listed("ul.own-sources > li"),
+        [
+            "Annual Report on Roads and the Harbour Bridge",
+            "Harbour bridge to close for two weeks"
+        ]
+    );
+    assert_eq!(listed("ul.own-headings > li"), ["spending", "works"]);
+    assert!(
+        text(built_in.select(&sel("p.byline")).next().unwrap())
+            .starts_with("9 citations from 2 sources"),
+    );
     // A source card's citing topics, likewise.
     let citers: Vec<(String, String)> = own
         .page("sources/council-report/index.html")

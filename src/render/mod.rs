@@ -735,6 +735,7 @@ fn topic_view<'a, 's: 'a>(
     links: &Links<'_>,
 ) -> TopicView<'a> {
     let meta = &t.topic.meta;
+    let sources = cited_sources(d, t);
     let notes = t
         .notes
         .iter()
@@ -814,13 +815,20 @@ fn topic_view<'a, 's: 'a>(
         aliases: &meta.aliases,
         url: links.topic(&t.topic.slug),
         body_html: &t.topic.doc.html,
-        headings: &t.topic.doc.headings,
+        headings: if d.templates.reads_headings {
+            &t.topic.doc.headings
+        } else {
+            &[]
+        },
+        heading_count: t.topic.doc.headings.len(),
         toc_html: toc_html(&t.topic.doc.headings),
         notes,
-        sources: cited_sources(d, t)
-            .into_iter()
-            .map(|s| refs.get(s))
-            .collect(),
+        sources: if d.templates.reads_topic_sources {
+            sources.iter().map(|&s| refs.get(s)).collect()
+        } else {
+            Vec::new()
+        },
+        source_count: sources.len(),
         citation_count: t.topic.doc.citations.len(),
         extra: &meta.extra,
         has_code: t.topic.doc.has_code,

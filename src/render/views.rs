@@ -147,12 +147,17 @@ pub(crate) struct TopicView<'a> {
     pub aliases: &'a [String],
     pub url: String,
     pub body_html: &'a str,
+    /// The level-2 headings; empty unless a template names `headings`.
     pub headings: &'a [Heading],
+    pub heading_count: usize,
     /// The level-2 headings as the items of the built-in template's
     /// contents list (`<li><a href="#id">text</a></li>`).
     pub toc_html: String,
     pub notes: Vec<NoteView<'a>>,
+    /// The sources cited; empty unless a template that can show a topic
+    /// names `sources` (see [`super::templates::Templates`]).
     pub sources: Vec<&'a SourceRef<'a>>,
+    pub source_count: usize,
     pub citation_count: usize,
     pub extra: &'a serde_json::Map<String, serde_json::Value>,
     /// The page has highlighted code and needs `syntax.css`.
