@@ -650,6 +650,54 @@ fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() 
 }
 
 #[test]
+fn templates_of_ones_own_can_loop_over_the_listing_pages_lists() {
+    // The built-in home page, feed and sitemap read their lists as HTML and
+    // XML made in Rust, so a build leaves the lists out of their contexts;
+    // templates that name them get every item.
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&common::fixture("good"), &root);
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    let own = [
+        (
+            "index.html",
+            "{% extends \"base.html\" %}{% block main %}\
+             <ul class=\"own-topics\">{% for t in page.topics %}<li>{{ t.title }}</li>{% endfor %}</ul>\
+             <ul class=\"own-sources\">{% for s in page.sources %}<li>{{ s.id }}</li>{% endfor %}</ul>\
+             {% endblock main %}",
+        ),
+        ("atom.xml", "entries: {{ page.entries | length }}"),
+        ("sitemap.xml", "urls: {{ page.urls | length }}"),
+    ];
+    for (name, text) in own {
+        std::fs::write(root.join("templates").join(name), text).unwrap();
+    }
+    let own_site = Site::build(&root, &[]);
+    let home = own_site.page("index.html");
+    let listed =
+        |selector: &str| -> Vec<String> { home.select(&sel(selector)).map(text).collect() };
+    assert_eq!(
+        listed("ul.own-topics > li"),
+        ["The roads budget", "Closing the harbour bridge"]
+    );
+    assert_eq!(
+        listed("ul.own-sources > li"),
+        ["council-report", "harbour-gazette"]
+    );
+    let file = |path: &str| String::from_utf8(own_site.bytes(path)).unwrap();
+    assert_eq!(file("atom.xml"), "entries: 2");
+    let sitemap = String::from_utf8(site().bytes("sitemap.xml")).unwrap();
+    assert_eq!(
+        file("sitemap.xml"),
+        format!("urls: {}", sitemap.matches("<url>").count())
+    );
+    // The built-in home page still lists every topic and source.
+    let built_in = page("index.html");
+    assert_eq!(built_in.select(&sel("ul.cards > li")).count(), 2);
+    assert_eq!(built_in.select(&sel("ul.source-list > li")).count(), 2);
+}
+
+#[test]
 fn templates_of_ones_own_can_loop_over_notes_paragraphs_and_citing_topics() {
     // The built-in template reads only `page.notes_html`, so a build leaves
     // the list out of the context; a template that names `page.notes`

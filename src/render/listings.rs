@@ -119,7 +119,11 @@ pub(crate) fn feed<'a>(d: &'a Dossier) -> FeedView<'a> {
         home_url: base.clone(),
         updated: timestamp(&newest),
         entries_xml: entries_xml(&entries),
-        entries,
+        entries: if d.templates.reads_entries {
+            entries
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -232,7 +236,11 @@ pub(crate) fn sitemap(d: &Dossier, people: &PeopleView<'_>) -> SitemapView {
     }
     SitemapView {
         urls_xml: urls_xml(&urls),
-        urls,
+        urls: if d.templates.reads_urls {
+            urls
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -721,8 +721,16 @@ fn index_view<'a>(d: &'a Dossier, links: &Links<'_>) -> IndexView<'a> {
         intro_html: &d.index.html,
         topics_html: views::cards_html(&topics),
         sources_html: views::source_lines_html(&sources),
-        topics,
-        sources,
+        topics: if d.templates.reads_topics {
+            topics
+        } else {
+            Vec::new()
+        },
+        sources: if d.templates.reads_sources {
+            sources
+        } else {
+            Vec::new()
+        },
         extra: &d.index.meta.extra,
     }
 }
@@ -823,7 +831,7 @@ fn topic_view<'a, 's: 'a>(
         heading_count: t.topic.doc.headings.len(),
         toc_html: toc_html(&t.topic.doc.headings),
         notes,
-        sources: if d.templates.reads_topic_sources {
+        sources: if d.templates.reads_sources {
             sources.iter().map(|&s| refs.get(s)).collect()
         } else {
             Vec::new()

@@ -29,12 +29,19 @@ pub(crate) struct Templates {
     /// The same for a topic's `headings`: the built-in `topic.html` reads
     /// `page.heading_count` and `page.toc_html`.
     pub reads_headings: bool,
-    /// The same for a topic's `sources` (the built-in `topic.html` reads
-    /// `page.source_count`), asked of every template but the built-in
-    /// `index.html` and `person.html`, whose `sources` are the home page's
-    /// cards and a person's count of them. Together with the headings,
-    /// these lists were 1.3 % of a build's instructions at 1,000 topics.
-    pub reads_topic_sources: bool,
+    /// The same for `sources`: a topic's cited sources (the built-in
+    /// `topic.html` reads `page.source_count`) and the home page's cards
+    /// (`page.sources_html`). The built-in `person.html` does not count:
+    /// its `sources` is a number.
+    pub reads_sources: bool,
+    /// The same for the home page's topic cards, `topics` (the built-in
+    /// `index.html` reads `page.topics_html`); the built-in people and
+    /// person pages' own `topics` do not count.
+    pub reads_topics: bool,
+    /// The same for the feed's `entries` and the sitemap's `urls` (the
+    /// built-in templates read `entries_xml` and `urls_xml`).
+    pub reads_entries: bool,
+    pub reads_urls: bool,
 }
 
 impl std::ops::Deref for Templates {
@@ -134,19 +141,24 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
 impl Templates {
     fn new<N: AsRef<str>, T: AsRef<str>>(tera: tera::Tera, sources: &[(N, T)]) -> Self {
         let any = |name: &str| sources.iter().any(|(_, text)| reads(text.as_ref(), name));
-        let built_in =
-            |name: &str, text: &str| DEFAULTS.iter().any(|&(n, t)| n == name && t == text);
-        let reads_topic_sources = sources.iter().any(|(name, text)| {
-            let (name, text) = (name.as_ref(), text.as_ref());
-            let elsewhere = matches!(name, "index.html" | "person.html") && built_in(name, text);
-            !elsewhere && reads(text, "sources")
-        });
+        // Whether a template names `name`, leaving out the built-in
+        // `others`, which name a list of their own by it.
+        let any_but = |name: &str, others: &[&str]| {
+            sources.iter().any(|(file, text)| {
+                let (file, text) = (file.as_ref(), text.as_ref());
+                let built_in = DEFAULTS.iter().any(|&(n, t)| n == file && t == text);
+                !(built_in && others.contains(&file)) && reads(text, name)
+            })
+        };
         Templates {
             reads_notes: any("notes"),
             reads_paragraphs: any("paragraphs"),
             reads_cited_by: any("cited_by"),
             reads_headings: any("headings"),
-            reads_topic_sources,
+            reads_sources: any_but("sources", &["person.html"]),
+            reads_topics: any_but("topics", &["people.html", "person.html"]),
+            reads_entries: any("entries"),
+            reads_urls: any("urls"),
             tera,
         }
     }
@@ -286,8 +298,8 @@ mod tests {
     }
 
     #[test]
-    fn a_topics_sources_are_read_by_any_template_but_the_built_in_listings() {
-        let topic_sources = |own: &[(&str, &str)]| {
+    fn lists_are_read_by_any_template_but_the_built_ins_with_a_list_of_that_name() {
+        let templates = |own: &[(&str, &str)]| {
             let mut all: Vec<(&str, &str)> = DEFAULTS.to_vec();
             for &(name, text) in own {
                 match all.iter_mut().find(|(n, _)| *n == name) {
@@ -295,16 +307,37 @@ mod tests {
                     None => all.push((name, text)),
                 }
             }
-            super::Templates::new(tera::Tera::default(), &all).reads_topic_sources
+            super::Templates::new(tera::Tera::default(), &all)
         };
-        // The built-in home and person pages name their own `sources`.
-        assert!(topic_sources(&[]).not());
+        // The built-in templates read none of these lists (the person
+        // pages' own `sources` and `topics` do not count).
+        let built_in = templates(&[]);
+        assert!(
+            [
+                built_in.reads_sources,
+                built_in.reads_topics,
+                built_in.reads_headings,
+                built_in.reads_entries,
+                built_in.reads_urls
+            ] == [false; 5]
+        );
         let own = "{% for s in page.sources %}{{ s.title }}{% endfor %}";
-        assert!(topic_sources(&[("topic.html", own)]));
-        assert!(topic_sources(&[("macros.html", own)]));
-        // A home page of one's own might share a macro with topic pages.
-        assert!(topic_sources(&[("index.html", own)]));
-        assert!(topic_sources(&[("topic.html", "{{ page.source_count }}")]).not());
+        assert!(templates(&[("topic.html", own)]).reads_sources);
+        assert!(templates(&[("macros.html", own)]).reads_sources);
+        assert!(templates(&[("index.html", own)]).reads_sources);
+        // A person page of one's own might show a macro's list too.
+        assert!(templates(&[("person.html", own)]).reads_sources);
+        assert!(
+            templates(&[("topic.html", "{{ page.source_count }}")])
+                .reads_sources
+                .not()
+        );
+        let cards = "{% for t in page.topics %}{{ t.title }}{% endfor %}";
+        assert!(templates(&[("index.html", cards)]).reads_topics);
+        assert!(
+            templates(&[("atom.xml", "{% for e in page.entries %}{% endfor %}")]).reads_entries
+        );
+        assert!(templates(&[("sitemap.xml", "{{ page.urls | length }}")]).reads_urls);
     }
 
     #[test]
