@@ -650,6 +650,26 @@ fn printed_notes_show_the_full_url_of_each_passage_under_an_absolute_base_url() 
 }
 
 #[test]
+fn an_empty_dossiers_home_page_says_so() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    std::fs::copy(
+        common::fixture("good").join("dossier.toml"),
+        root.join("dossier.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("content/index.md"),
+        "---\ntitle: Soon\n---\n\nNothing yet.\n",
+    )
+    .unwrap();
+    let home = Site::build(&root, &[]).page("index.html");
+    let said: Vec<String> = home.select(&sel("section > p")).map(text).collect();
+    assert_eq!(said, ["No topics yet.", "No sources yet."]);
+}
+
+#[test]
 fn templates_of_ones_own_can_loop_over_the_listing_pages_lists() {
     // The built-in home page, feed and sitemap read their lists as HTML and
     // XML made in Rust, so a build leaves the lists out of their contexts;
