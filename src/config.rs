@@ -74,11 +74,11 @@ impl Config {
                 "`title` must not be empty".into(),
             ));
         }
-        if !config.base_url.is_empty() {
-            if let Err(message) = check_base_url(&config.base_url) {
-                let span = text.find("base_url").map_or(0..0, |i| i..i + 8);
-                return Err(Diagnostic::at(path, text, span, message));
-            }
+        if !config.base_url.is_empty()
+            && let Err(message) = check_base_url(&config.base_url)
+        {
+            let span = text.find("base_url").map_or(0..0, |i| i..i + 8);
+            return Err(Diagnostic::at(path, text, span, message));
         }
         config.base_url = normalise_base_url(&config.base_url);
         Ok(config)

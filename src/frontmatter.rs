@@ -104,10 +104,10 @@ pub(crate) fn key_span(text: &str, range: Range<usize>, key: &str) -> Range<usiz
     let yaml = &text[range.clone()];
     let mut pos = 0;
     for line in yaml.split_inclusive('\n') {
-        if let Some(rest) = line.strip_prefix(key) {
-            if rest.trim_start().starts_with(':') {
-                return range.start + pos..range.start + pos + key.len();
-            }
+        if let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with(':')
+        {
+            return range.start + pos..range.start + pos + key.len();
         }
         pos += line.len();
     }

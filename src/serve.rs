@@ -371,10 +371,8 @@ impl Session {
         reparsed: bool,
         diagnostics: &mut Diagnostics,
     ) -> anyhow::Result<parse::Parsed> {
-        if reparsed {
-            if let Some(parsed) = self.cache.parsed() {
-                return Ok(parsed);
-            }
+        if reparsed && let Some(parsed) = self.cache.parsed() {
+            return Ok(parsed);
         }
         *diagnostics = Diagnostics::default();
         let raw = load::load(&self.root)?;

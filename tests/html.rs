@@ -33,10 +33,10 @@ fn text_without(element: ElementRef<'_>, skip: &[&str]) -> String {
         for child in element.children() {
             if let Some(t) = child.value().as_text() {
                 out.push_str(t);
-            } else if let Some(e) = ElementRef::wrap(child) {
-                if !e.value().classes().any(|c| skip.contains(&c)) {
-                    walk(e, skip, out);
-                }
+            } else if let Some(e) = ElementRef::wrap(child)
+                && !e.value().classes().any(|c| skip.contains(&c))
+            {
+                walk(e, skip, out);
             }
         }
     }
