@@ -104,8 +104,9 @@ pub(crate) struct Citation {
     pub line_column: (usize, usize),
     /// Index of its note.
     pub note: usize,
-    /// Its anchor id (`cite-3-b`).
-    pub anchor: String,
+    /// Which of its note's sites it is: its anchor id (`cite-3-b`) is
+    /// `notes[note].sites[site]`.
+    pub site: usize,
 }
 
 /// Options shared by every Markdown file of a dossier.
@@ -425,12 +426,12 @@ impl<'d> Builder<'d> {
                 line_column: self.lines.line_column(self.text, span.start),
                 span,
                 note,
-                anchor: site.clone(),
+                site,
             });
             if i > 0 {
                 html.push_str("<span class=\"cite-sep\">,</span>");
             }
-            push_ref(&mut html, note, &site);
+            push_ref(&mut html, note, &self.document.notes[note].sites[site]);
         }
         html.push_str("</sup>");
         html
@@ -454,7 +455,7 @@ impl<'d> Builder<'d> {
         };
         let site = self.site(note);
         let mut html = String::from("<sup class=\"cite\">");
-        push_ref(&mut html, note, &site);
+        push_ref(&mut html, note, &self.document.notes[note].sites[site]);
         html.push_str("</sup>");
         html
     }
@@ -514,8 +515,8 @@ impl<'d> Builder<'d> {
         self.document.notes.len() - 1
     }
 
-    /// A new site anchor in `note`.
-    fn site(&mut self, note: usize) -> String {
+    /// A new site anchor in `note`, by its index among the note's sites.
+    fn site(&mut self, note: usize) -> usize {
         let sites = &mut self.document.notes[note].sites;
         let site = [
             "cite-",
@@ -524,8 +525,8 @@ impl<'d> Builder<'d> {
             &letter(sites.len()),
         ]
         .concat();
-        sites.push(site.clone());
-        site
+        sites.push(site);
+        sites.len() - 1
     }
 
     /// `[@` left in plain text means a citation pulldown-cmark did not take

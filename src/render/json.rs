@@ -112,7 +112,7 @@ pub(crate) fn topic(d: &Dossier, t: &ResolvedTopic, links: &Links<'_>) -> Vec<u8
             let (line, column) = c.line_column;
             CitationExport {
                 note: c.note + 1,
-                anchor: &c.anchor,
+                anchor: &doc.notes[c.note].sites[c.site],
                 source: &c.source,
                 words: c.words.as_deref(),
                 passage,
