@@ -71,12 +71,9 @@ pub(crate) struct Note {
 /// A note cites a source, or is an ordinary footnote.
 #[derive(Debug)]
 pub(crate) enum NoteKind {
-    /// A citation: a source and, optionally, quoted words.
+    /// A citation: a source and, optionally, quoted words, as its first
+    /// citation gives them.
     Citation {
-        /// Source id.
-        source: String,
-        /// The words as written (escapes undone), if any.
-        words: Option<String>,
         /// Index of its first citation in [`Document::citations`].
         first: usize,
     },
@@ -413,8 +410,6 @@ impl<'d> Builder<'d> {
             };
             let citation_index = self.document.citations.len();
             let note = self.citation_note(key, || NoteKind::Citation {
-                source: item.id.clone(),
-                words: item.words.clone(),
                 first: citation_index,
             });
             let site = self.site(note);
@@ -494,15 +489,13 @@ impl<'d> Builder<'d> {
     /// pieces; `None` for a footnote.
     fn note_key(&self, note: usize) -> Option<NoteKey<'_>> {
         match &self.document.notes[note].kind {
-            NoteKind::Citation {
-                source,
-                words: Some(_),
-                first,
-            } => Some(NoteKey::Passage(
-                source,
-                &self.document.citations[*first].pieces,
-            )),
-            NoteKind::Citation { source, .. } => Some(NoteKey::Source(source)),
+            NoteKind::Citation { first } => {
+                let c = &self.document.citations[*first];
+                Some(match c.words {
+                    Some(_) => NoteKey::Passage(&c.source, &c.pieces),
+                    None => NoteKey::Source(&c.source),
+                })
+            }
             NoteKind::Footnote { .. } => None,
         }
     }
@@ -775,7 +768,9 @@ mod tests {
             NoteKind::Footnote { html } => assert!(html.contains("href=\"#note-3\""), "{html}"),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(&d.notes[2].kind, NoteKind::Citation { source, .. } if source == "t"));
+        assert!(
+            matches!(&d.notes[2].kind, NoteKind::Citation { first } if d.citations[*first].source == "t")
+        );
     }
 
     #[test]

@@ -440,15 +440,14 @@ fn verify_topic(
     let mut diags = Vec::new();
     let mut found = Vec::with_capacity(topic.doc.notes.len());
     for note in &topic.doc.notes {
-        let NoteKind::Citation {
-            source,
-            words,
-            first,
-        } = &note.kind
-        else {
+        let NoteKind::Citation { first } = &note.kind else {
             found.push(None);
             continue;
         };
+        let (source, words) = (
+            &topic.doc.citations[*first].source,
+            &topic.doc.citations[*first].words,
+        );
         let citing = || {
             topic
                 .doc
