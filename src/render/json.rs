@@ -252,6 +252,16 @@ fn inert_with_room<T: Serialize + ?Sized>(value: &T, spare: usize) -> Vec<u8> {
     made.unwrap_or_default()
 }
 
+/// [`inert`], appended to `out`: rows of the search index go straight into
+/// their chunk rather than into a vector each.
+pub(crate) fn inert_into<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    // As in `inert_with_room`, this cannot fail.
+    let _ = super::in_kept_buffer(
+        |buffer| sonic_rs::to_writer(&mut *buffer, value),
+        |json| escape_markup_into(json, out),
+    );
+}
+
 /// Copies JSON text into `out` with `<`, `>` and `&` escaped: outside its
 /// strings JSON has none of them, so each is inside a string, where the
 /// escape stands for the same character.

@@ -1345,17 +1345,23 @@ fn chunks<R: Send, D: Documents + ?Sized>(
             let mut first = base;
             let mut chunk = vec![b'['];
             for (i, doc) in docs.iter().enumerate() {
-                let row = json(&(&doc.url, &doc.title, doc.kind, &doc.context, &doc.text));
-                // With this row, its comma and the closing bracket.
-                if chunk.len() + row.len() + 2 > budget && chunk.len() > 1 {
+                // The row is written into the chunk, after its comma; when
+                // the chunk cannot take it (with the closing bracket), it
+                // moves to a new one.
+                let mark = chunk.len();
+                if mark > 1 {
+                    chunk.push(b',');
+                }
+                let row = (&doc.url, &doc.title, doc.kind, &doc.context, &doc.text);
+                super::json::inert_into(&row, &mut chunk);
+                let row_len = chunk.len() - mark - usize::from(mark > 1);
+                if mark + row_len + 2 > budget && mark > 1 {
+                    let moved = chunk.split_off(mark);
                     chunk.push(b']');
                     hand_on(first, std::mem::replace(&mut chunk, vec![b'[']));
                     first = base + i;
+                    chunk.extend_from_slice(&moved[1..]);
                 }
-                if chunk.len() > 1 {
-                    chunk.push(b',');
-                }
-                chunk.extend_from_slice(&row);
             }
             if chunk.len() > 1 {
                 chunk.push(b']');
