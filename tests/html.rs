@@ -669,15 +669,23 @@ fn an_empty_dossiers_home_page_says_so() {
     assert_eq!(said, ["No topics yet.", "No sources yet."]);
 }
 
+/// The good fixture built with templates of one's own, by name and text.
+fn good_with_templates(own: &[(&str, &str)]) -> Site {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let root = dir.path().join("root");
+    common::copy_tree(&common::fixture("good"), &root);
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    for (name, text) in own {
+        std::fs::write(root.join("templates").join(name), text).unwrap();
+    }
+    Site::build(&root, &[])
+}
+
 #[test]
 fn templates_of_ones_own_can_loop_over_the_listing_pages_lists() {
     // The built-in home page, feed and sitemap read their lists as HTML and
     // XML made in Rust, so a build leaves the lists out of their contexts;
     // templates that name them get every item.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let root = dir.path().join("root");
-    common::copy_tree(&common::fixture("good"), &root);
-    std::fs::create_dir_all(root.join("templates")).unwrap();
     let own = [
         (
             "index.html",
@@ -689,10 +697,7 @@ fn templates_of_ones_own_can_loop_over_the_listing_pages_lists() {
         ("atom.xml", "entries: {{ page.entries | length }}"),
         ("sitemap.xml", "urls: {{ page.urls | length }}"),
     ];
-    for (name, text) in own {
-        std::fs::write(root.join("templates").join(name), text).unwrap();
-    }
-    let own_site = Site::build(&root, &[]);
+    let own_site = good_with_templates(&own);
     let home = own_site.page("index.html");
     let listed =
         |selector: &str| -> Vec<String> { home.select(&sel(selector)).map(text).collect() };
@@ -722,27 +727,22 @@ fn templates_of_ones_own_can_loop_over_notes_paragraphs_and_citing_topics() {
     // The built-in template reads only `page.notes_html`, so a build leaves
     // the list out of the context; a template that names `page.notes`
     // still gets every note.
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let root = dir.path().join("root");
-    common::copy_tree(&common::fixture("good"), &root);
-    std::fs::create_dir_all(root.join("templates")).unwrap();
-    std::fs::write(
-        root.join("templates/topic.html"),
-        "{% extends \"base.html\" %}{% block main %}<ol class=\"own\">\
+    let own = good_with_templates(&[
+        (
+            "topic.html",
+            "{% extends \"base.html\" %}{% block main %}<ol class=\"own\">\
          {% for n in page.notes %}<li id=\"{{ n.id }}\" data-kind=\"{{ n.kind }}\">{{ n.number }}</li>{% endfor %}\
          </ol><ul class=\"own-sources\">{% for s in page.sources %}<li>{{ s.title }}</li>{% endfor %}</ul>\
          <ul class=\"own-headings\">{% for h in page.headings %}<li>{{ h.id }}</li>{% endfor %}</ul>\
          {% endblock main %}",
-    )
-    .unwrap();
-    std::fs::write(
-        root.join("templates/source.html"),
-        "{% extends \"base.html\" %}{% block main %}<div class=\"own\">\
+        ),
+        (
+            "source.html",
+            "{% extends \"base.html\" %}{% block main %}<div class=\"own\">\
          {% for p in page.paragraphs %}<p id=\"{{ p.id }}\">{{ p.html | safe }}</p>{% endfor %}\
          </div><ul class=\"citers\">{% for t in page.card.cited_by %}<li><a href=\"{{ t.url }}\">{{ t.title }}</a></li>{% endfor %}</ul>{% endblock main %}",
-    )
-    .unwrap();
-    let own = Site::build(&root, &[]);
+        ),
+    ]);
     let topic = own.page("topics/budget/index.html");
     let items: Vec<(String, String)> = topic
         .select(&sel("ol.own > li"))

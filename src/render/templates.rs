@@ -140,16 +140,17 @@ pub(crate) fn load(own: Vec<(String, RawFile)>, diagnostics: &mut Diagnostics) -
 
 impl Templates {
     fn new<N: AsRef<str>, T: AsRef<str>>(tera: tera::Tera, sources: &[(N, T)]) -> Self {
-        let any = |name: &str| sources.iter().any(|(_, text)| reads(text.as_ref(), name));
         // Whether a template names `name`, leaving out the built-in
         // `others`, which name a list of their own by it.
         let any_but = |name: &str, others: &[&str]| {
             sources.iter().any(|(file, text)| {
                 let (file, text) = (file.as_ref(), text.as_ref());
-                let built_in = DEFAULTS.iter().any(|&(n, t)| n == file && t == text);
-                !(built_in && others.contains(&file)) && reads(text, name)
+                let elsewhere =
+                    others.contains(&file) && DEFAULTS.iter().any(|&(n, t)| n == file && t == text);
+                !elsewhere && reads(text, name)
             })
         };
+        let any = |name: &str| any_but(name, &[]);
         Templates {
             reads_notes: any("notes"),
             reads_paragraphs: any("paragraphs"),

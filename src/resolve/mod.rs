@@ -444,16 +444,14 @@ fn verify_topic(
             found.push(None);
             continue;
         };
-        let (source, words) = (
-            &topic.doc.citations[*first].source,
-            &topic.doc.citations[*first].words,
-        );
+        let citation = &topic.doc.citations[*first];
+        let source = &citation.source;
         let citing = || {
             topic
                 .doc
                 .citations
                 .iter()
-                .filter(|c| c.note == topic.doc.citations[*first].note)
+                .filter(|c| c.note == citation.note)
         };
         let Some(s) = ids.get(source.as_str()) else {
             let already_reported = catalogue.broken.contains(source.as_str());
@@ -476,11 +474,10 @@ fn verify_topic(
             found.push(None);
             continue;
         };
-        if words.is_none() {
+        if citation.words.is_none() {
             found.push(Some(NoteMatch::Whole(s)));
             continue;
         }
-        let citation = &topic.doc.citations[*first];
         let src = &sources[s];
         match src.index.find(&src.paragraphs, &citation.pieces) {
             Some(m) => found.push(Some(NoteMatch::Passage(s, Arc::new(cited(src, m))))),
