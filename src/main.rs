@@ -28,12 +28,22 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 //   mimalloc giving it back within 100 ms, a 10,000-topic build took 4 %
 //   longer (medians of 15 builds each, taking turns: 1.96 against
 //   1.89 s); with 1 s, 6 % longer than with 3 s.
+// - Its memory in transparent huge pages (2 MiB) where the system allows
+//   them on request, as most Linux systems do by default: a build touches
+//   hundreds of megabytes once each, and takes a page fault per 4 KiB page
+//   and a miss of the processor's page cache (TLB) for nearly every
+//   reference to a new string. With huge pages a 10,000-topic build took
+//   8 % less time and CPU (medians of 11 builds each, taking turns: 2.26
+//   against 2.45 s, 4.30 against 4.68 s of CPU; 0.22 against 0.24 s at
+//   1,000 topics) and peaked at 378 MiB rather than 361, its last pages
+//   partly used. On a system that allows no huge pages it is a no-op.
 //
-// `percpu_arena` needs the processor number, which Linux gives.
+// `percpu_arena` and huge pages need Linux.
 #[cfg(all(not(target_env = "msvc"), target_os = "linux"))]
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
-static malloc_conf: &[u8; 40] = b"percpu_arena:percpu,dirty_decay_ms:3000\0";
+static malloc_conf: &[u8; 71] =
+    b"percpu_arena:percpu,dirty_decay_ms:3000,thp:always,metadata_thp:always\0";
 #[cfg(all(not(target_env = "msvc"), not(target_os = "linux")))]
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
