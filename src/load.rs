@@ -127,7 +127,11 @@ pub(crate) fn load(root: &Path) -> Result<Raw> {
 /// mostly a system call's fixed cost), in their order; the error is the
 /// first file's that cannot be read, as if they were read one by one.
 fn read_all(root: &Path, paths: Vec<PathBuf>) -> Result<Vec<RawFile>> {
-    let read: Vec<Result<RawFile>> = paths.into_par_iter().map(|p| read(root, &p)).collect();
+    let read: Vec<Result<RawFile>> = paths
+        .into_par_iter()
+        .with_max_len(crate::PIECE)
+        .map(|p| read(root, &p))
+        .collect();
     read.into_iter().collect()
 }
 

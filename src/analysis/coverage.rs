@@ -163,6 +163,7 @@ fn hits(d: &Dossier) -> Vec<Vec<Hit>> {
     }
     d.sources
         .par_iter()
+        .with_max_len(crate::PIECE)
         .map(|s| {
             let mut key = String::new();
             s.source

@@ -97,6 +97,7 @@ pub(crate) fn detect(texts: &[Prepared], also: &[(usize, usize)]) -> Vec<Verifie
     pairs.dedup();
     pairs
         .into_par_iter()
+        .with_max_len(1)
         .map(|(a, b)| Verified {
             a,
             b,

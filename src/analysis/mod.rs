@@ -112,6 +112,7 @@ impl AnalysisCache {
         }
         let prepared: Vec<Prepared> = sources
             .par_iter()
+            .with_max_len(crate::PIECE)
             .map(|s| Stems::with(|stems| derived::prepare(&s.paragraphs, stems)))
             .collect();
         // (copy, original) for every declared pair whose ids both exist.
@@ -164,6 +165,7 @@ pub(crate) fn analyse_cached(d: &Dossier, cache: &mut AnalysisCache) -> Analysis
     };
     let mut pairs: Vec<DerivedPair> = rewrites
         .par_iter()
+        .with_max_len(1)
         .map(|v| describe(d, prepared, v, declared, &terms))
         .collect();
     pairs.sort_by_key(|p| (p.original, p.copy));
@@ -304,6 +306,7 @@ pub struct Rewrite {
 pub fn find_rewrites(texts: &[&str]) -> Vec<Rewrite> {
     let prepared: Vec<Prepared> = texts
         .par_iter()
+        .with_max_len(crate::PIECE)
         .map(|t| {
             let paragraphs = crate::parse::paragraphs::split(t, 0);
             Stems::with(|stems| derived::prepare(&paragraphs, stems))

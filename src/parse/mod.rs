@@ -266,6 +266,7 @@ fn parse_topics(
     // would give none of those pages back.
     let decoded: Vec<(String, u64, Decoded)> = files
         .into_par_iter()
+        .with_max_len(crate::PIECE)
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
             let decoded = match cache.get(&file.path) {
@@ -287,6 +288,7 @@ fn parse_topics(
         .collect();
     decoded
         .into_par_iter()
+        .with_max_len(crate::PIECE)
         .map(|(path, hash, decoded)| {
             let cached = match decoded {
                 Decoded::Done(cached) => cached,

@@ -138,6 +138,7 @@ pub(crate) fn parse_all(
     }
     let results: Vec<(String, Cached<Source>)> = complete
         .into_par_iter()
+        .with_max_len(crate::PIECE)
         .map(|(id, text, sidecar)| {
             let hash = content_hash(&[&text.bytes, &sidecar.bytes]);
             if text.bytes.len() > max_bytes {

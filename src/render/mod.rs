@@ -436,9 +436,11 @@ pub(crate) fn render(
             .into_par_iter()
             .chunks(run)
             .enumerate()
+            .with_max_len(1)
             .for_each(|(r, bodies)| topic_run(r * run, Some(bodies))),
         None => (0..topics.div_ceil(run))
             .into_par_iter()
+            .with_max_len(1)
             .for_each(|r| topic_run(r * run, None)),
     };
     let search_files = |terms: Option<search::TopicTerms>| {
@@ -451,8 +453,10 @@ pub(crate) fn render(
         }));
     };
 
-    // First the topic pages, with the listings and the people pages beside
-    // them.
+    // First every page: the topic pages, the source and compare pages, the
+    // listings and the people pages, side by side, so that neither core
+    // waits for the other at the end of the topics' last run.
+    let mut source_entries: Vec<Vec<u8>> = Vec::new();
     rayon::scope(|scope| {
         if pages || terms.is_some() {
             scope.spawn(|_| make_topic_pages());
@@ -478,6 +482,7 @@ pub(crate) fn render(
                 people
                     .people
                     .par_iter()
+                    .with_max_len(crate::PIECE)
                     .filter(|p| selection.person(&p.slug))
                     .for_each(|person| {
                         let path = format!("people/{}/index.html", person.slug);
@@ -546,26 +551,13 @@ pub(crate) fn render(
                 }
             });
         }
-    });
-    // Then the search index, which needs the topics' words, with the
-    // source and compare pages beside it. A whole build's `dossier.json`
-    // is put together once the source pages have made their entries; a
-    // partial one (`serve`) makes it after the index, one after the other
-    // since both hold tens of megabytes while they work.
-    rayon::scope(|scope| {
-        if listings {
-            scope.spawn(|_| {
-                search_files(terms);
-                if !entries_with_pages {
-                    json_file(json::export(d, &links));
-                }
-            });
-        }
+        // The source pages, with each source's entry of `dossier.json`.
         if pages {
             scope.spawn(|_| {
-                let source_entries: Vec<Vec<u8>> = d
+                source_entries = d
                     .sources
                     .par_iter()
+                    .with_max_len(crate::PIECE)
                     .enumerate()
                     .filter(|&(i, _)| selection.source(i))
                     .filter_map(|(i, s)| {
@@ -588,14 +580,6 @@ pub(crate) fn render(
                         entries_with_pages.then(|| json::source(d, s, &links))
                     })
                     .collect();
-                if entries_with_pages {
-                    let mut runs = std::mem::take(
-                        &mut *topic_entries.lock().unwrap_or_else(|p| p.into_inner()),
-                    );
-                    runs.sort_unstable_by_key(|&(first, _)| first);
-                    let topics = runs.into_iter().flat_map(|(_, entries)| entries).collect();
-                    json_file(json::assemble(d, topics, source_entries));
-                }
             });
         }
         // A compare page shows both sources: it changes when either does.
@@ -604,6 +588,7 @@ pub(crate) fn render(
                 analysis
                     .pairs
                     .par_iter()
+                    .with_max_len(1)
                     .filter(|p| selection.source(p.original) || selection.source(p.copy))
                     .for_each(|p| {
                         let view = compare::compare_view(d, p, &links);
@@ -619,6 +604,30 @@ pub(crate) fn render(
                             &view,
                         );
                     });
+            });
+        }
+    });
+    // Then the search index, which needs the topics' words. A whole
+    // build's `dossier.json` is put together beside it from the entries
+    // the topic and source pages made; a partial one (`serve`) makes it
+    // after the index, one after the other since both hold tens of
+    // megabytes while they work.
+    rayon::scope(|scope| {
+        if listings {
+            scope.spawn(|_| {
+                search_files(terms);
+                if !entries_with_pages {
+                    json_file(json::export(d, &links));
+                }
+            });
+        }
+        if entries_with_pages {
+            scope.spawn(|_| {
+                let mut runs =
+                    std::mem::take(&mut *topic_entries.lock().unwrap_or_else(|p| p.into_inner()));
+                runs.sort_unstable_by_key(|&(first, _)| first);
+                let topics = runs.into_iter().flat_map(|(_, entries)| entries).collect();
+                json_file(json::assemble(d, topics, source_entries));
             });
         }
     });

@@ -676,7 +676,8 @@ fn build_index_after<D: Documents + ?Sized>(
     let first = terms.len();
     let rest = docs.len() - first;
     let run = rest.div_ceil(TERM_RUNS).max(TERM_RUN_MIN);
-    terms.par_extend((0..rest.div_ceil(run)).into_par_iter().flat_map_iter(|r| {
+    let counting = (0..rest.div_ceil(run)).into_par_iter().with_max_len(1);
+    terms.par_extend(counting.flat_map_iter(|r| {
         let range = first + r * run..first + rest.min((r + 1) * run);
         count_numbered(&docs.make(range, DocPart::Fields), analyzer, &vocabulary)
     }));
@@ -693,10 +694,39 @@ fn build_index_after<D: Documents + ?Sized>(
     // Numbers depend on which thread met a word first; nothing below
     // depends on them but through the words they stand for.
     let vocabulary = vocabulary.into_words();
+    // The postings are placed by runs of documents in parallel, each run
+    // into its own part of each word's list: a word's list holds the
+    // documents of the first run, then those of the second, and so on, so
+    // it is in document order as one pass would have made it. A run's
+    // part of a list is as long as the number of its documents that hold
+    // the word. Two runs for each thread: one run's part of every list is
+    // a slice, and the slices of all runs are held at once.
+    let posting_runs = 2 * rayon::current_num_threads();
+    let mut runs: Vec<Terms> = Vec::with_capacity(posting_runs);
+    let run = terms.len().div_ceil(posting_runs).max(1);
+    while terms.len() > run {
+        let start = (terms.len() - 1) / run * run;
+        runs.push(terms.split_off(start));
+    }
+    runs.push(terms);
+    runs.reverse();
+    let run_df: Vec<Vec<u32>> = runs
+        .par_iter()
+        .with_max_len(1)
+        .map(|terms| {
+            let mut df: Vec<u32> = vec![0; vocabulary.len()];
+            for (numbered, _) in terms {
+                for &(number, _) in numbered {
+                    df[number as usize] += 1;
+                }
+            }
+            df
+        })
+        .collect();
     let mut df: Vec<u32> = vec![0; vocabulary.len()];
-    for (numbered, _) in &terms {
-        for &(number, _) in numbered {
-            df[number as usize] += 1;
+    for counts in &run_df {
+        for (total, count) in df.iter_mut().zip(counts) {
+            *total += count;
         }
     }
     let n = docs.len().max(1) as f32;
@@ -704,19 +734,48 @@ fn build_index_after<D: Documents + ?Sized>(
         .iter()
         .map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln())
         .collect();
-    let mut postings: Vec<Vec<(u32, u32)>> =
-        df.iter().map(|&n| Vec::with_capacity(n as usize)).collect();
-    // Each document's list is freed once its postings are placed, so the
-    // lists and the postings are not all held at once.
-    for (doc, (numbered, length)) in terms.into_iter().enumerate() {
-        let average = averages[docs.kind(doc) as usize];
-        let norm = K1 * (1.0 - B + B * length / average);
-        for (number, f) in numbered {
-            let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
-            let weight = round_weight(score * 10.0).max(1);
-            postings[number as usize].push((doc as u32, weight));
+    let mut postings: Vec<Vec<(u32, u32)>> = df.iter().map(|&n| vec![(0, 0); n as usize]).collect();
+    let mut parts: Vec<Vec<&mut [(u32, u32)]>> = (0..runs.len())
+        .map(|_| Vec::with_capacity(postings.len()))
+        .collect();
+    for (word, list) in postings.iter_mut().enumerate() {
+        let mut rest = list.as_mut_slice();
+        for (part, counts) in parts.iter_mut().zip(&run_df) {
+            let (head, tail) = rest.split_at_mut(counts[word] as usize);
+            part.push(head);
+            rest = tail;
         }
     }
+    drop(run_df);
+    // Where each run's documents start.
+    let firsts: Vec<usize> = runs
+        .iter()
+        .scan(0, |next, run| {
+            let first = *next;
+            *next += run.len();
+            Some(first)
+        })
+        .collect();
+    // Each document's list is freed once its postings are placed, so the
+    // lists and the postings are not all held at once.
+    let placing = runs.into_par_iter().zip(parts).zip(firsts);
+    placing
+        .with_max_len(1)
+        .for_each(|((terms, mut slots), first)| {
+            for (doc, (numbered, length)) in (first..).zip(terms) {
+                let average = averages[docs.kind(doc) as usize];
+                let norm = K1 * (1.0 - B + B * length / average);
+                for (number, f) in numbered {
+                    let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
+                    let weight = round_weight(score * 10.0).max(1);
+                    let slot = std::mem::take(&mut slots[number as usize]);
+                    if let Some((posting, rest)) = slot.split_first_mut() {
+                        *posting = (doc as u32, weight);
+                        slots[number as usize] = rest;
+                    }
+                }
+            }
+        });
     let stems: Vec<String> = vocabulary.par_iter().map(|w| analyzer.stem(w)).collect();
     let mut index: Index = vocabulary
         .into_iter()
@@ -1287,6 +1346,7 @@ pub(crate) fn outputs(d: &Dossier, topics: Option<TopicTerms>, put: &(dyn Fn(Out
     let shards = shards(&index, SHARD_BUDGET);
     let shard_files: Vec<(String, usize)> = shards
         .par_iter()
+        .with_max_len(crate::PIECE)
         .map(|shard| emit(named("w", shard_json(shard))))
         .collect();
     for (shard, (name, size)) in shards.iter().zip(shard_files) {
@@ -1335,6 +1395,7 @@ fn chunks<R: Send, D: Documents + ?Sized>(
     let run = docs.len().div_ceil(CHUNK_GROUPS).max(CHUNK_GROUP_MIN);
     (0..docs.len().div_ceil(run))
         .into_par_iter()
+        .with_max_len(1)
         .flat_map_iter(|group| {
             let docs = docs.make(group * run..docs.len().min((group + 1) * run), DocPart::Row);
             let mut out = Vec::new();
@@ -1595,6 +1656,26 @@ mod tests {
             proptest::prop_assert_eq!(short_word(short_key(raw, upper)), word.to_ascii_lowercase());
         }
 
+        /// Postings placed by runs of documents in parallel are those of
+        /// one pass over the documents in order: the same documents, in
+        /// order, with the same weights.
+        #[test]
+        fn postings_are_those_of_one_pass_in_document_order(
+            texts in proptest::collection::vec("(alpha|beta|gamma|delta|omega|[a-z]{2,5})( (alpha|beta|gamma|[a-z]{2,4})){0,12}", 0..40),
+        ) {
+            let docs: Vec<Doc<'_>> = texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| doc("x", [Kind::Topic, Kind::Paragraph][i % 2], t))
+                .collect();
+            let en = Analyzer::for_language("en");
+            let index: HashMap<String, Vec<(u32, u32)>> = build_index(&docs[..], &en)
+                .into_iter()
+                .map(|(word, entry)| (word, entry.postings))
+                .collect();
+            proptest::prop_assert_eq!(index, one_pass_postings(&docs, &en));
+        }
+
         #[test]
         fn the_index_counts_the_words_of_any_text(text in "\\PC{0,40}|[a-zA-Z ]{0,60}") {
             let en = Analyzer::for_language("en");
@@ -1603,6 +1684,46 @@ mod tests {
                 distinct(en.words(&text))
             );
         }
+    }
+
+    /// The postings of `docs` as the index placed them before it did so
+    /// in parallel: the documents' lengths averaged by kind, then each
+    /// document's words in one pass, in document order.
+    fn one_pass_postings(
+        docs: &[Doc<'_>],
+        analyzer: &Analyzer,
+    ) -> HashMap<String, Vec<(u32, u32)>> {
+        const K1: f32 = 1.2;
+        const B: f32 = 0.75;
+        let (words, terms) = count_terms(docs, analyzer);
+        let mut sums = [(0.0f32, 0u32); 4];
+        for (doc, (_, length)) in terms.iter().enumerate() {
+            let sum = &mut sums[docs[doc].kind as usize];
+            sum.0 += length;
+            sum.1 += 1;
+        }
+        let averages = sums.map(|(total, count)| (total / count.max(1) as f32).max(1.0));
+        let mut df = vec![0u32; words.len()];
+        for (numbered, _) in &terms {
+            for &(number, _) in numbered {
+                df[number as usize] += 1;
+            }
+        }
+        let n = docs.len().max(1) as f32;
+        let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+        for (doc, (numbered, length)) in terms.iter().enumerate() {
+            let norm = K1 * (1.0 - B + B * length / averages[docs[doc].kind as usize]);
+            for &(number, f) in numbered {
+                let df = df[number as usize] as f32;
+                let idf = (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+                let weight = round_weight(idf * f * (K1 + 1.0) / (f + norm) * 10.0).max(1);
+                postings
+                    .entry(words[number as usize].to_string())
+                    .or_default()
+                    .push((doc as u32, weight));
+            }
+        }
+        postings
     }
 
     #[test]

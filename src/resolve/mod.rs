@@ -248,6 +248,7 @@ pub(crate) fn resolve_cached(
     let once = cache.is_none();
     let found: Vec<Verification> = topics
         .par_iter_mut()
+        .with_max_len(crate::PIECE)
         .map(|t| {
             let key = Arc::as_ptr(t) as usize;
             match known.and_then(|k| k.get(&key)) {
