@@ -284,7 +284,7 @@ impl Problems {
 /// (see [`Dossier::take_bodies`]): each is then moved into its page's
 /// template values rather than copied, and let go once its page is
 /// written. The topic pages count the words of the search index as they
-/// go, and the index, `dossier.json` and the source pages follow them.
+/// go, beside the other pages; the index and `dossier.json` follow them.
 pub(crate) fn render(
     d: &Dossier,
     analysis: &Analysis,
