@@ -86,6 +86,7 @@ pub(crate) fn detect(texts: &[Prepared], also: &[(usize, usize)]) -> Vec<Verifie
     // one wire service) make many candidates: they are checked in parallel.
     let mut pairs: Vec<(usize, usize)> = minhash::candidates(&signatures)
         .into_par_iter()
+        .with_max_len(crate::PIECE)
         .filter(|&(a, b)| minhash::jaccard(&texts[a].shingles, &texts[b].shingles) >= MIN_JACCARD)
         .collect();
     pairs.extend(

@@ -30,6 +30,8 @@
 //! 0.76, falls below that with probability 0.003; unrelated reports of one
 //! event agree in 2 to 7 positions.
 
+use rayon::prelude::*;
+
 /// Consecutive content-word stems per shingle.
 pub(crate) const SHINGLE: usize = 2;
 /// Hash functions per signature.
@@ -131,7 +133,9 @@ pub(crate) fn candidates(signatures: &[Option<&Signature>]) -> Vec<(usize, usize
             entries.push((key, text as u32));
         }
     }
-    entries.sort_unstable();
+    // Sorted and checked on every core: this runs beside verification,
+    // and whichever of the two ends last ends alone.
+    entries.par_sort_unstable();
     let mut pairs = Vec::new();
     for bucket in entries.chunk_by(|a, b| a.0 == b.0) {
         if bucket.len() < 2 || bucket.len() > MAX_BUCKET {
@@ -143,13 +147,16 @@ pub(crate) fn candidates(signatures: &[Option<&Signature>]) -> Vec<(usize, usize
             }
         }
     }
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup();
-    pairs.retain(|&(a, b)| match (signatures[a], signatures[b]) {
-        (Some(x), Some(y)) => agreement(x, y) >= MIN_AGREEMENT,
-        _ => false,
-    });
     pairs
+        .into_par_iter()
+        .with_max_len(crate::PIECE)
+        .filter(|&(a, b)| match (signatures[a], signatures[b]) {
+            (Some(x), Some(y)) => agreement(x, y) >= MIN_AGREEMENT,
+            _ => false,
+        })
+        .collect()
 }
 
 /// How many signature positions two signatures agree in.
