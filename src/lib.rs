@@ -54,6 +54,14 @@ mod write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use anyhow::{Result, bail};
+
+pub use analysis::{Rewrite, find_rewrites};
+pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
+pub use init::init;
+pub use serve::{ServeOptions, serve};
+pub use write::MARKER;
+
 /// The most items of a list of files, topics, sources or pages that one
 /// parallel task takes (`with_max_len`).
 ///
@@ -65,14 +73,6 @@ use std::time::{Duration, Instant};
 /// build of three. Pieces this small leave a few milliseconds to wait for,
 /// and cost a task each (about a microsecond).
 pub(crate) const PIECE: usize = 16;
-
-use anyhow::{Result, bail};
-
-pub use analysis::{Rewrite, find_rewrites};
-pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
-pub use init::init;
-pub use serve::{ServeOptions, serve};
-pub use write::MARKER;
 
 /// What `dossier build` is asked to do.
 #[derive(Clone, Debug, Default)]

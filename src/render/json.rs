@@ -90,8 +90,10 @@ struct CiterExport<'a> {
 /// the buffer doubled, up to three times the file's size in memory. The
 /// pieces are not joined either, which would hold the file twice.
 pub(crate) fn export(d: &Dossier, links: &Links<'_>) -> Vec<Vec<u8>> {
-    let topics = d.topics.par_iter().map(|t| topic(d, t, links)).collect();
-    let sources = d.sources.par_iter().map(|s| source(d, s, links)).collect();
+    let topics = d.topics.par_iter().with_max_len(crate::PIECE);
+    let sources = d.sources.par_iter().with_max_len(crate::PIECE);
+    let topics = topics.map(|t| topic(d, t, links)).collect();
+    let sources = sources.map(|s| source(d, s, links)).collect();
     assemble(d, topics, sources)
 }
 

@@ -655,7 +655,11 @@ pub(crate) struct Entry {
 /// The inverted index: every word, sorted, each once.
 pub(crate) type Index = Vec<(String, Entry)>;
 
-/// Builds the index with BM25 weights (k1 = 1.2, b = 0.75), each stored as
+/// BM25's term-frequency saturation and length normalisation.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Builds the index with BM25 weights ([`K1`], [`B`]), each stored as
 /// `round(10 × score)`, at least 1.
 #[cfg(test)]
 pub(crate) fn build_index<D: Documents + ?Sized>(docs: &D, analyzer: &Analyzer) -> Index {
@@ -670,8 +674,6 @@ fn build_index_after<D: Documents + ?Sized>(
     vocabulary: Vocabulary,
     mut terms: Terms,
 ) -> Index {
-    const K1: f32 = 1.2;
-    const B: f32 = 0.75;
     // Term frequencies of each document, in parallel runs of documents.
     let first = terms.len();
     let rest = docs.len() - first;
@@ -701,19 +703,21 @@ fn build_index_after<D: Documents + ?Sized>(
     // part of a list is as long as the number of its documents that hold
     // the word. Two runs for each thread: one run's part of every list is
     // a slice, and the slices of all runs are held at once.
+    // Each run with the number of its first document; cut from the end, so
+    // that each document's entry is moved once.
     let posting_runs = 2 * rayon::current_num_threads();
-    let mut runs: Vec<Terms> = Vec::with_capacity(posting_runs);
+    let mut runs: Vec<(usize, Terms)> = Vec::with_capacity(posting_runs);
     let run = terms.len().div_ceil(posting_runs).max(1);
     while terms.len() > run {
         let start = (terms.len() - 1) / run * run;
-        runs.push(terms.split_off(start));
+        runs.push((start, terms.split_off(start)));
     }
-    runs.push(terms);
+    runs.push((0, terms));
     runs.reverse();
     let run_df: Vec<Vec<u32>> = runs
         .par_iter()
         .with_max_len(1)
-        .map(|terms| {
+        .map(|(_, terms)| {
             let mut df: Vec<u32> = vec![0; vocabulary.len()];
             for (numbered, _) in terms {
                 for &(number, _) in numbered {
@@ -747,35 +751,24 @@ fn build_index_after<D: Documents + ?Sized>(
         }
     }
     drop(run_df);
-    // Where each run's documents start.
-    let firsts: Vec<usize> = runs
-        .iter()
-        .scan(0, |next, run| {
-            let first = *next;
-            *next += run.len();
-            Some(first)
-        })
-        .collect();
     // Each document's list is freed once its postings are placed, so the
     // lists and the postings are not all held at once.
-    let placing = runs.into_par_iter().zip(parts).zip(firsts);
-    placing
-        .with_max_len(1)
-        .for_each(|((terms, mut slots), first)| {
-            for (doc, (numbered, length)) in (first..).zip(terms) {
-                let average = averages[docs.kind(doc) as usize];
-                let norm = K1 * (1.0 - B + B * length / average);
-                for (number, f) in numbered {
-                    let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
-                    let weight = round_weight(score * 10.0).max(1);
-                    let slot = std::mem::take(&mut slots[number as usize]);
-                    if let Some((posting, rest)) = slot.split_first_mut() {
-                        *posting = (doc as u32, weight);
-                        slots[number as usize] = rest;
-                    }
+    let placing = runs.into_par_iter().zip(parts).with_max_len(1);
+    placing.for_each(|((first, terms), mut slots)| {
+        for (doc, (numbered, length)) in (first..).zip(terms) {
+            let average = averages[docs.kind(doc) as usize];
+            let norm = K1 * (1.0 - B + B * length / average);
+            for (number, f) in numbered {
+                let score = idf[number as usize] * f * (K1 + 1.0) / (f + norm);
+                let weight = round_weight(score * 10.0).max(1);
+                let slot = std::mem::take(&mut slots[number as usize]);
+                if let Some((posting, rest)) = slot.split_first_mut() {
+                    *posting = (doc as u32, weight);
+                    slots[number as usize] = rest;
                 }
             }
-        });
+        }
+    });
     let stems: Vec<String> = vocabulary.par_iter().map(|w| analyzer.stem(w)).collect();
     let mut index: Index = vocabulary
         .into_iter()
@@ -1693,8 +1686,6 @@ mod tests {
         docs: &[Doc<'_>],
         analyzer: &Analyzer,
     ) -> HashMap<String, Vec<(u32, u32)>> {
-        const K1: f32 = 1.2;
-        const B: f32 = 0.75;
         let (words, terms) = count_terms(docs, analyzer);
         let mut sums = [(0.0f32, 0u32); 4];
         for (doc, (_, length)) in terms.iter().enumerate() {
