@@ -4,7 +4,10 @@
 //! [`Diagnostic`] (path, 1-based line and column, message, help) and the run
 //! goes on, so a writer sees all of them at once. A [`Diagnostic`] keeps the
 //! text of its file (shared, not copied) so it can be shown with the offending
-//! line and a caret under it.
+//! line and a caret under it. Resolve's errors about a topic are made once
+//! the topic's text is gone (a build keeps no text it has parsed): they
+//! carry the line and column found while parsing, and
+//! [`Diagnostics::read_texts`] reads the file again for its snippet.
 //!
 //! Output formats: `human` (codespan-reporting snippets, coloured only on a
 //! terminal and never when `NO_COLOR` is set), `json` (one object a line) and
@@ -48,6 +51,10 @@ pub struct Diagnostic {
     pub help: Vec<String>,
     text: Option<Arc<str>>,
     span: Range<usize>,
+    /// For a diagnostic made without its file's text: the hash of the
+    /// bytes it was made from ([`crate::parse::content_hash`]), which the
+    /// file must still have for its text to be shown.
+    unread: Option<u64>,
 }
 
 impl Diagnostic {
@@ -65,6 +72,30 @@ impl Diagnostic {
             help: Vec::new(),
             text: Some(Arc::clone(text)),
             span: start..end,
+            unread: None,
+        }
+    }
+
+    /// An error at a byte range of a file whose text is no longer at hand:
+    /// `line_column` is where the range starts, `hash` the hash of the
+    /// bytes the range was found in.
+    pub(crate) fn unread(
+        path: &str,
+        (line, column): (usize, usize),
+        span: Range<usize>,
+        hash: u64,
+        message: String,
+    ) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+            help: Vec::new(),
+            text: None,
+            span,
+            unread: Some(hash),
         }
     }
 
@@ -79,6 +110,7 @@ impl Diagnostic {
             help: Vec::new(),
             text: None,
             span: 0..0,
+            unread: None,
         }
     }
 
@@ -146,6 +178,41 @@ impl Diagnostics {
     /// The diagnostics, in the order they were reported.
     pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
         self.items
+    }
+
+    /// Reads again, from `root`, the files of the diagnostics made without
+    /// their text, so that they are shown with their lines. A file that
+    /// is gone or whose bytes changed since it was parsed (an editor saved
+    /// it during the build) is left unread: its diagnostics keep their
+    /// line and column, and show no snippet that might not match them.
+    pub(crate) fn read_texts(&mut self, root: &std::path::Path) {
+        let mut read: std::collections::HashMap<(String, u64), Option<Arc<str>>> =
+            std::collections::HashMap::new();
+        for d in &mut self.items {
+            let (Some(hash), None) = (d.unread, &d.text) else {
+                continue;
+            };
+            let text = read
+                .entry((d.path.clone(), hash))
+                .or_insert_with(|| {
+                    let bytes = std::fs::read(root.join(&d.path)).ok()?;
+                    if crate::parse::content_hash(&[&bytes]) != hash {
+                        return None;
+                    }
+                    let file = crate::load::RawFile {
+                        path: d.path.clone(),
+                        bytes,
+                    };
+                    let (text, _) = crate::parse::source::decode(&file).ok()?;
+                    Some(Arc::from(text))
+                })
+                .clone();
+            if let Some(text) = text {
+                d.span.start = d.span.start.min(text.len());
+                d.span.end = d.span.end.clamp(d.span.start, text.len());
+                d.text = Some(text);
+            }
+        }
     }
 
     /// Number of errors (warnings not counted).
@@ -253,7 +320,7 @@ where
                 Severity::Warning => "warning",
             };
             let _ = writeln!(text, "{word}: {}", d.message);
-            let _ = writeln!(text, "  ┌─ {}", d.path);
+            let _ = writeln!(text, "  ┌─ {}", d.location());
             for h in &d.help {
                 let _ = writeln!(text, "  = help: {h}");
             }
@@ -331,6 +398,52 @@ mod tests {
         assert_eq!(line_column(text, 3), (2, 1));
         // 'é' is two bytes but one column.
         assert_eq!(line_column(text, 6), (2, 3));
+    }
+
+    /// A diagnostic made after its file's text was let go shows the line
+    /// read again from the file, but only while the file still has the
+    /// bytes it was made from: a file saved since keeps its line and column
+    /// and shows no snippet.
+    #[test]
+    fn a_file_read_again_shows_its_line_only_while_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let before = "\u{feff}intro\nsaid [@memo \"x\"] here\n";
+        std::fs::write(dir.path().join("t.md"), before).unwrap();
+        // The span is in the text without its byte-order mark.
+        let span = 11..23;
+        let d = || {
+            Diagnostic::unread(
+                "t.md",
+                (2, 6),
+                span.clone(),
+                crate::parse::content_hash(&[before.as_bytes()]),
+                "quoted words are not in source `memo`".into(),
+            )
+        };
+        let mut sink = Diagnostics::default();
+        sink.push(d());
+        sink.read_texts(dir.path());
+        let shown = to_human_string(&sink);
+        assert!(shown.contains("t.md:2:6"), "{shown}");
+        assert!(shown.contains("2 │ said [@memo \"x\"] here"), "{shown}");
+        assert!(shown.contains("^^^^^^^^^^^^"), "{shown}");
+
+        std::fs::write(dir.path().join("t.md"), "rewritten\n").unwrap();
+        let mut sink = Diagnostics::default();
+        sink.push(d());
+        sink.read_texts(dir.path());
+        let shown = to_human_string(&sink);
+        assert!(shown.contains("t.md:2:6"), "{shown}");
+        assert!(
+            !shown.contains("rewritten") && !shown.contains('^'),
+            "{shown}"
+        );
+
+        std::fs::remove_file(dir.path().join("t.md")).unwrap();
+        let mut sink = Diagnostics::default();
+        sink.push(d());
+        sink.read_texts(dir.path());
+        assert!(to_human_string(&sink).contains("t.md:2:6"));
     }
 
     #[test]

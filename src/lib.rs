@@ -178,6 +178,7 @@ pub fn build_observed(options: &BuildOptions, observe: &dyn Fn(Stage)) -> Result
         || compared.compare(&sources.iter().collect::<Vec<_>>()),
     );
     drop(sources);
+    diagnostics.read_texts(&options.root);
     if diagnostics.error_count() > 0 {
         return Ok(Report {
             diagnostics,
@@ -284,6 +285,7 @@ pub fn check_coverage(root: &std::path::Path) -> Result<(Report, Vec<Uncited>)> 
     let raw = load::load(root)?;
     let parsed = parse::parse(raw, &mut diagnostics);
     let dossier = resolve::resolve(parsed, true, &mut diagnostics);
+    diagnostics.read_texts(root);
     let analysis = analysis::analyse(&dossier);
     diagnostics.extend(analysis.diagnostics.iter().cloned());
     let uncited = uncited(&dossier, &analysis);

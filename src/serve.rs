@@ -445,6 +445,7 @@ impl Session {
                 (dossier, selection)
             }
         };
+        diagnostics.read_texts(&self.root);
         if diagnostics.error_count() > 0 {
             return Err(diagnostics::to_human_string(&diagnostics));
         }

@@ -59,11 +59,13 @@ pub(crate) struct Topic {
     pub slug: String,
     /// Path relative to the root.
     pub path: String,
-    /// The file's text, for locating resolve's errors. A build empties it
-    /// once the dossier is resolved ([`Dossier::release_verification_inputs`]).
+    /// The hash of the file's bytes ([`content_hash`]). The text itself is
+    /// let go once parsed: resolve's errors carry the line and column of
+    /// their citation, and the file is read again, if it still has this
+    /// hash, to show them with their line ([`Diagnostics::read_texts`]).
     ///
-    /// [`Dossier::release_verification_inputs`]: crate::resolve::Dossier::release_verification_inputs
-    pub text: Arc<str>,
+    /// [`Diagnostics::read_texts`]: crate::diagnostics::Diagnostics::read_texts
+    pub hash: u64,
     /// Front matter.
     pub meta: TopicMeta,
     /// The rendered body and its notes.
@@ -258,43 +260,22 @@ fn parse_topics(
     cache: &BTreeMap<String, Cached<Topic>>,
     highlighter: &Highlighter,
 ) -> Vec<(String, Cached<Topic>)> {
-    // Two passes. The first copies each file's text and drops its bytes,
-    // so the texts fill the memory the bytes leave and lie together; the
-    // second parses them. Were each text copied just before its topic is
-    // parsed, texts and rendered bodies (much the same size) would share
-    // the allocator's pages, and freeing the texts once they are verified
-    // would give none of those pages back.
-    let decoded: Vec<(String, u64, Decoded)> = files
+    // Each text is let go as soon as its topic is parsed, and the file's
+    // bytes before that: a build never holds all the texts at once.
+    files
         .into_par_iter()
         .with_max_len(crate::PIECE)
         .map(|file| {
             let hash = content_hash(&[&file.bytes]);
-            let decoded = match cache.get(&file.path) {
-                Some(hit) if hit.hash == hash => Decoded::Done(hit.clone()),
+            let cached = match cache.get(&file.path) {
+                Some(hit) if hit.hash == hash => hit.clone(),
                 _ => {
                     let mut diags = Vec::new();
-                    match decode_topic(&file, &mut diags) {
-                        Some(text) => Decoded::Text(text),
-                        None => Decoded::Done(Cached {
-                            hash,
-                            value: None,
-                            diagnostics: diags,
-                        }),
-                    }
-                }
-            };
-            (file.path, hash, decoded)
-        })
-        .collect();
-    decoded
-        .into_par_iter()
-        .with_max_len(crate::PIECE)
-        .map(|(path, hash, decoded)| {
-            let cached = match decoded {
-                Decoded::Done(cached) => cached,
-                Decoded::Text(text) => {
-                    let mut diags = Vec::new();
-                    let topic = parse_topic(&path, text, highlighter, &mut diags);
+                    let text = decode_topic(&file, &mut diags);
+                    drop(file.bytes);
+                    let topic = text.and_then(|text| {
+                        parse_topic(&file.path, hash, text, highlighter, &mut diags)
+                    });
                     Cached {
                         hash,
                         value: topic.map(Arc::new),
@@ -302,7 +283,7 @@ fn parse_topics(
                     }
                 }
             };
-            (path, cached)
+            (file.path, cached)
         })
         .collect()
 }
@@ -468,14 +449,6 @@ fn parse_index(
     page.unwrap_or_default()
 }
 
-/// A topic file after the first pass of [`parse_topics`].
-enum Decoded {
-    /// Nothing left to do: the cache's parse, or why it cannot be parsed.
-    Done(Cached<Topic>),
-    /// To be parsed.
-    Text(TopicText),
-}
-
 /// A topic file's name and decoded text, ready to parse.
 struct TopicText {
     slug: String,
@@ -500,6 +473,7 @@ fn decode_topic(file: &RawFile, diags: &mut Vec<Diagnostic>) -> Option<TopicText
 
 fn parse_topic(
     path: &str,
+    hash: u64,
     TopicText { slug, text }: TopicText,
     highlighter: &Highlighter,
     diags: &mut Vec<Diagnostic>,
@@ -541,7 +515,7 @@ fn parse_topic(
     Some(Topic {
         slug,
         path: path.to_owned(),
-        text,
+        hash,
         meta,
         doc,
     })

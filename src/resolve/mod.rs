@@ -138,12 +138,9 @@ impl Dossier {
     }
 
     /// Frees what only verification reads, for a build that resolves
-    /// once: each topic's file text (which locates resolve's errors) and
-    /// its citations' normalised pieces, and each source's quote index.
-    /// At ten thousand topics that is about 110 MB of the 365 MB that
-    /// verification ends with. A topic or source shared with a cache (as
-    /// `serve` keeps them) is left alone; diagnostics already made keep
-    /// their own reference to a text.
+    /// once: each topic's citations' normalised pieces, and each source's
+    /// quote index. A topic or source shared with a cache (as `serve`
+    /// keeps them) is left alone.
     pub(crate) fn release_verification_inputs(&mut self) {
         for t in &mut self.topics {
             release_topic_inputs(&mut t.topic);
@@ -181,7 +178,6 @@ impl Dossier {
 /// the topic is shared.
 fn release_topic_inputs(topic: &mut Arc<Topic>) {
     if let Some(topic) = Arc::get_mut(topic) {
-        topic.text = Arc::from("");
         for c in &mut topic.doc.citations {
             c.pieces = Vec::new();
         }
@@ -457,10 +453,11 @@ fn verify_topic(
         let Some(s) = ids.get(source.as_str()) else {
             let already_reported = catalogue.broken.contains(source.as_str());
             for c in citing().filter(|_| !already_reported) {
-                let mut d = Diagnostic::at(
+                let mut d = Diagnostic::unread(
                     &topic.path,
-                    &topic.text,
+                    c.line_column,
                     c.span.clone(),
+                    topic.hash,
                     format!("unknown source `{source}`"),
                 );
                 if let Some(near) = nearest_id(source, sources) {
@@ -506,7 +503,13 @@ fn quote_not_found(
     } else {
         format!("quoted words are not in source `{}`", src.id)
     };
-    let d = Diagnostic::at(&topic.path, &topic.text, c.span.clone(), message);
+    let d = Diagnostic::unread(
+        &topic.path,
+        c.line_column,
+        c.span.clone(),
+        topic.hash,
+        message,
+    );
     match src.index.closest(&c.pieces) {
         Some((p, words)) => d.with_help(format!(
             "closest passage (paragraph p-{}): \"{words}\"",
