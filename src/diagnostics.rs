@@ -7,7 +7,7 @@
 //! line and a caret under it. Resolve's errors about a topic are made once
 //! the topic's text is gone (a build keeps no text it has parsed): they
 //! carry the line and column found while parsing, and
-//! [`Diagnostics::read_texts`] reads the file again for its snippet.
+//! `Diagnostics::read_texts` reads the file again for its snippet.
 //!
 //! Output formats: `human` (codespan-reporting snippets, coloured only on a
 //! terminal and never when `NO_COLOR` is set), `json` (one object a line) and
