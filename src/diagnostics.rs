@@ -5,7 +5,7 @@
 //! goes on, so a writer sees all of them at once. A [`Diagnostic`] keeps the
 //! text of its file (shared, not copied) so it can be shown with the offending
 //! line and a caret under it. Resolve's errors about a topic are made once
-//! the topic's text is gone (a build keeps no text it has parsed): they
+//! the topic's text is gone (a build keeps no topic text it has parsed): they
 //! carry the line and column found while parsing, and
 //! `Diagnostics::read_texts` reads the file again for its snippet.
 //!

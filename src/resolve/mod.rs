@@ -174,8 +174,8 @@ impl Dossier {
     }
 }
 
-/// Frees a topic's file text and its citations' normalised pieces, unless
-/// the topic is shared.
+/// Frees a topic's citations' normalised pieces, unless the topic is
+/// shared.
 fn release_topic_inputs(topic: &mut Arc<Topic>) {
     if let Some(topic) = Arc::get_mut(topic) {
         for c in &mut topic.doc.citations {
