@@ -86,42 +86,147 @@ impl Folder {
         self.path.join(relative)
     }
 
-    /// Makes the folder `relative`, whose parent exists; one that exists
-    /// already is left as it is.
+    /// Makes the folder `relative`, whose parent exists; a folder already
+    /// there is left as it is, and a file there is replaced by the folder.
     pub(crate) fn make(&self, relative: &str) -> Result<()> {
         #[cfg(target_os = "linux")]
-        let made = rustix::fs::mkdirat(&self.fd, relative, rustix::fs::Mode::from_raw_mode(0o777))
-            .or_else(|e| match e {
-                rustix::io::Errno::EXIST => Ok(()),
-                e => Err(std::io::Error::from(e)),
-            });
+        let made = {
+            let make =
+                || rustix::fs::mkdirat(&self.fd, relative, rustix::fs::Mode::from_raw_mode(0o777));
+            match make() {
+                Err(rustix::io::Errno::EXIST) if !self.is_folder(relative) => {
+                    self.remove(relative).and_then(|()| Ok(make()?))
+                }
+                Err(rustix::io::Errno::EXIST) => Ok(()),
+                made => made.map_err(std::io::Error::from),
+            }
+        };
         #[cfg(not(target_os = "linux"))]
-        let made = std::fs::create_dir(self.join(relative)).or_else(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => Ok(()),
-            _ => Err(e),
-        });
+        let made = {
+            let path = self.join(relative);
+            match std::fs::create_dir(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !path.is_dir() => self
+                    .remove(relative)
+                    .and_then(|()| std::fs::create_dir(&path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                made => made,
+            }
+        };
         made.with_context(|| format!("cannot create folder {}", self.join(relative).display()))
     }
 
-    /// Writes the file `relative`, made of `pieces` in order, creating it
-    /// or replacing its contents.
+    /// Whether `relative` is a folder (not a link to one).
+    fn is_folder(&self, relative: &str) -> bool {
+        std::fs::symlink_metadata(self.join(relative)).is_ok_and(|m| m.is_dir())
+    }
+
+    /// Writes the file `relative`, made of `pieces` in order. Whatever was
+    /// at `relative` is unlinked first, never written over: the file may
+    /// be a hard link that another site shares.
     pub(crate) fn write(&self, relative: &str, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
-        #[cfg(target_os = "linux")]
-        let file = {
-            use rustix::fs::{Mode, OFlags, openat};
-            openat(
-                &self.fd,
-                relative,
-                OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-                Mode::from_raw_mode(0o666),
-            )
-            .map(std::fs::File::from)
-            .map_err(std::io::Error::from)
+        let create = || -> std::io::Result<std::fs::File> {
+            #[cfg(target_os = "linux")]
+            {
+                use rustix::fs::{Mode, OFlags, openat};
+                openat(
+                    &self.fd,
+                    relative,
+                    OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+                    Mode::from_raw_mode(0o666),
+                )
+                .map(std::fs::File::from)
+                .map_err(std::io::Error::from)
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                std::fs::File::create_new(self.join(relative))
+            }
         };
-        #[cfg(not(target_os = "linux"))]
-        let file = std::fs::File::create(self.join(relative));
-        file.and_then(|file| fill(file, pieces))
+        self.replacing(relative, create)
+            .and_then(|file| fill(file, pieces))
             .with_context(|| format!("cannot write {}", self.join(relative).display()))
+    }
+
+    /// Makes `relative` a hard link to the file `from`, in place of
+    /// whatever was there.
+    pub(crate) fn link(&self, from: &Path, relative: &str) -> Result<()> {
+        let link = || -> std::io::Result<()> {
+            #[cfg(target_os = "linux")]
+            {
+                use rustix::fs::{AtFlags, CWD, linkat};
+                linkat(CWD, from, &self.fd, relative, AtFlags::empty())
+                    .map_err(std::io::Error::from)
+            }
+            #[cfg(not(target_os = "linux"))]
+            {
+                std::fs::hard_link(from, self.join(relative))
+            }
+        };
+        self.replacing(relative, link).with_context(|| {
+            format!(
+                "cannot link {} to {}",
+                self.join(relative).display(),
+                from.display()
+            )
+        })
+    }
+
+    /// Copies the file `from` to `relative`, in place of whatever was there.
+    pub(crate) fn copy(&self, from: &Path, relative: &str) -> Result<()> {
+        let target = self.join(relative);
+        self.remove(relative)
+            .and_then(|()| std::fs::copy(from, &target).map(drop))
+            .with_context(|| format!("cannot copy {} to {}", from.display(), target.display()))
+    }
+
+    /// Runs `make`, which makes `relative` and fails if it exists; when it
+    /// does exist, removes it and runs `make` again.
+    fn replacing<T>(
+        &self,
+        relative: &str,
+        make: impl Fn() -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        match make() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.remove(relative)?;
+                make()
+            }
+            made => made,
+        }
+    }
+
+    /// Removes the file or folder `relative`, if there is one.
+    fn remove(&self, relative: &str) -> std::io::Result<()> {
+        match self.remove_file(relative) {
+            Ok(_) => Ok(()),
+            Err(_) => std::fs::remove_dir_all(self.join(relative)),
+        }
+    }
+
+    /// Removes the file (or link) `relative`; `Ok(false)` when there is
+    /// none, an error when it is a folder.
+    pub(crate) fn remove_file(&self, relative: &str) -> std::io::Result<bool> {
+        #[cfg(target_os = "linux")]
+        let removed = rustix::fs::unlinkat(&self.fd, relative, rustix::fs::AtFlags::empty())
+            .map_err(std::io::Error::from);
+        #[cfg(not(target_os = "linux"))]
+        let removed = match std::fs::symlink_metadata(self.join(relative)) {
+            Ok(m) if m.is_dir() => Err(std::io::ErrorKind::IsADirectory.into()),
+            _ => std::fs::remove_file(self.join(relative)),
+        };
+        match removed {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes the folder `relative` if it is empty; leaves it otherwise.
+    pub(crate) fn remove_empty_folder(&self, relative: &str) {
+        #[cfg(target_os = "linux")]
+        let _ = rustix::fs::unlinkat(&self.fd, relative, rustix::fs::AtFlags::REMOVEDIR);
+        #[cfg(not(target_os = "linux"))]
+        let _ = std::fs::remove_dir(self.join(relative));
     }
 }
 

@@ -5,10 +5,23 @@
 //! is never held in memory whole). The site is written to a staging folder
 //! beside the target (`.NAME.staging`), then swapped in:
 //! on Linux in one step (`renameat2` with `RENAME_EXCHANGE`, so there is no
-//! moment without a site), elsewhere with two renames. The previous site is
-//! removed only after the new one is in place. A build that fails or is
-//! killed leaves the previous site as it was, and the next build removes the
-//! stale staging folder.
+//! moment without a site), elsewhere with two renames. A build that fails
+//! or is killed leaves the previous site as it was, and the next build
+//! removes the stale staging folder.
+//!
+//! **Reuse.** Each site holds its manifest ([`MANIFEST`]). A file whose
+//! bytes the current site already has is hard-linked from it, not written.
+//! The site that a build replaces is not removed but kept beside the target
+//! (`.NAME.previous`, with a `.gitignore` that hides it from git), and the
+//! next build starts in it: it keeps that site's folders and the files
+//! whose bytes did not change, unlinks (never writes over) the rest, and
+//! removes what the new site no longer has. A rebuild of a dossier that
+//! changed a little makes and deletes a few files, not a whole tree: on a
+//! file system that is slow to make and delete many (ext4 without a
+//! journal skips each recently deleted inode when it allocates one), that
+//! is most of a rebuild's time. Files are shared between the two sites by
+//! hard links, so the kept site takes the room of what changed, and a file
+//! is never opened for writing where it is: it is unlinked and made anew.
 //!
 //! Safety: every folder this stage creates holds a marker file
 //! ([`MARKER`]) first. A non-empty target without the marker was not made
@@ -30,6 +43,12 @@ use crate::render::{Contents, Output, Sink};
 /// The file that marks a folder as dossier's build output.
 pub const MARKER: &str = ".dossier-build";
 
+/// Written into the kept previous site (and removed before it is staged
+/// again): git then ignores the folder, as it ignores a tool's cache.
+const KEPT_GITIGNORE: &str = ".gitignore";
+const KEPT_GITIGNORE_TEXT: &[u8] =
+    b"# The previous site, kept by dossier to make the next build faster.\n*\n";
+
 /// The list of the files a build wrote, with their hashes (XXH3-128) and
 /// lengths, one `HASH LENGTH PATH` line each, sorted by path. The next
 /// build links the files that did not change instead of writing them.
@@ -39,9 +58,10 @@ const MARKER_TEXT: &[u8] =
     b"This folder is the output of `dossier build` and is replaced by each build.\n";
 
 /// A build's staging folder: files go in as they are rendered, and the
-/// folder takes the target's place at [`Staging::commit`]. Dropped without
-/// a commit (a content error, a failed write), it is removed and the
-/// target is untouched.
+/// folder takes the target's place at [`Staging::commit`]. It starts empty,
+/// or as the site before the current one (see the module's notes on
+/// reuse). Dropped without a commit (a content error, a failed write), it
+/// is removed and the target is untouched.
 #[derive(Debug)]
 pub(crate) struct Staging {
     out: PathBuf,
@@ -49,8 +69,13 @@ pub(crate) struct Staging {
     /// site.
     staging: fs::Folder,
     old: PathBuf,
-    /// What the previous build wrote, for reusing its unchanged files.
+    /// Where the replaced site is kept for the next build.
+    kept: PathBuf,
+    /// What the current site holds, for linking its unchanged files.
     previous: Previous,
+    /// What the staging folder holds when it starts as a kept site: its
+    /// unchanged files stay, and the others are removed at the commit.
+    reused: Previous,
     /// What this build writes: path, then hash and length.
     manifest: Mutex<Vec<(String, u128, u64)>>,
     /// Folders made so far, relative to the staging folder: each is made
@@ -124,6 +149,7 @@ impl Staging {
         fs::create_dir_all(&parent)?;
         let staging = parent.join(format!(".{name}.staging"));
         let old = parent.join(format!(".{name}.old"));
+        let kept = parent.join(format!(".{name}.previous"));
 
         // A build killed between the two renames of the fallback swap left
         // the old site beside the target: put it back before anything else.
@@ -147,7 +173,7 @@ impl Staging {
         for stale in [&staging, &old] {
             remove_ours(stale)?;
         }
-        fs::create_dir_all(&staging)?;
+        let reused = reuse_kept(&kept, &staging)?;
         let staging = fs::Folder::open(&staging)?;
         let previous = if is_ours(&out) {
             Previous::read(&out)
@@ -158,7 +184,9 @@ impl Staging {
             out,
             staging,
             old,
+            kept,
             previous,
+            reused,
             manifest: Mutex::new(Vec::new()),
             folders: Mutex::default(),
             files: AtomicUsize::new(0),
@@ -175,19 +203,25 @@ impl Staging {
         let mut manifest =
             std::mem::take(&mut *self.manifest.lock().unwrap_or_else(|p| p.into_inner()));
         manifest.sort_unstable();
+        self.remove_unmade(&manifest)?;
         let mut text = String::with_capacity(manifest.len() * 64);
         for (path, hash, len) in &manifest {
             let _ = writeln!(text, "{hash:032x} {len} {path}");
         }
         // Written last: every file it lists is older than it.
         self.staging.write(MANIFEST, &[text.as_bytes()])?;
-        swap_in(self.staging.path(), &self.out, &self.old)?;
+        let replaced = swap_in(self.staging.path(), &self.out, &self.old)?;
         self.committed = true;
-        // The new site is in place; failing to delete the old one loses
-        // nothing, and the next build removes it.
-        for previous in [self.staging.path(), &self.old] {
-            if is_ours(previous) {
-                let _ = std::fs::remove_dir_all(previous);
+        // The new site is in place. The one it replaced is kept for the
+        // next build; failing to keep it loses nothing but that build's
+        // head start.
+        if let Some(replaced) = replaced
+            && is_ours(&replaced)
+        {
+            if fs::rename(&replaced, &self.kept).is_err() {
+                let _ = std::fs::remove_dir_all(&replaced);
+            } else if fs::write(&self.kept.join(KEPT_GITIGNORE), KEPT_GITIGNORE_TEXT).is_err() {
+                let _ = std::fs::remove_dir_all(&self.kept);
             }
         }
         Ok((
@@ -206,9 +240,9 @@ impl Sink for Staging {
             }
             Contents::Pieces(pieces) => self.put_bytes(&output.path, pieces)?,
             Contents::Copy(from) => {
-                let target = self.staging.join(&output.path);
-                std::fs::copy(from, &target).with_context(|| {
-                    format!("cannot copy {} to {}", from.display(), target.display())
+                let (hash, len) = hash_file(from)?;
+                self.put_file(&output.path, hash, len, || {
+                    self.staging.copy(from, &output.path)
                 })?;
             }
         }
@@ -249,19 +283,36 @@ impl Staging {
         }
     }
 
-    /// Writes the file `path` made of `pieces` (or links it from the
-    /// previous site when it is unchanged), and records it in the manifest.
+    /// Writes the file `path` made of `pieces` (unless a site before
+    /// has those bytes), and records it in the manifest.
     fn put_bytes(&self, path: &str, pieces: &[impl AsRef<[u8]>]) -> Result<()> {
         let hash = hash_pieces(pieces);
         let len = pieces.iter().map(|p| p.as_ref().len() as u64).sum();
-        // An unchanged file is linked from the previous site, not written
-        // again; removing that site then frees nothing.
-        let linked = self
-            .previous
-            .unchanged(path, &self.out, hash, len)
-            .is_some_and(|old| std::fs::hard_link(old, self.staging.join(path)).is_ok());
-        if !linked {
-            self.staging.write(path, pieces)?;
+        self.put_file(path, hash, len, || self.staging.write(path, pieces))
+    }
+
+    /// Puts the file `path` of `hash` and `len` in place: it stays when
+    /// the reused staging folder has it unchanged, it is linked from the
+    /// current site when that has it unchanged, and `write` makes it
+    /// otherwise.
+    fn put_file(
+        &self,
+        path: &str,
+        hash: u128,
+        len: u64,
+        write: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        let stays = self
+            .reused
+            .unchanged(path, self.staging.path(), hash, len)
+            .is_some();
+        let linked = !stays
+            && self
+                .previous
+                .unchanged(path, &self.out, hash, len)
+                .is_some_and(|old| self.staging.link(&old, path).is_ok());
+        if !stays && !linked {
+            write()?;
         }
         self.manifest
             .lock()
@@ -269,6 +320,103 @@ impl Staging {
             .push((path.to_owned(), hash, len));
         Ok(())
     }
+
+    /// Removes from a reused staging folder the files of its site that
+    /// this build did not make (`made` is sorted by path), and the
+    /// folders that leaves empty.
+    fn remove_unmade(&self, made: &[(String, u128, u64)]) -> Result<()> {
+        let mut folders = HashSet::new();
+        for path in self.reused.files.keys() {
+            if made
+                .binary_search_by(|(p, _, _)| p.as_str().cmp(path))
+                .is_ok()
+            {
+                continue;
+            }
+            // A folder now where the file was, or a file where one of its
+            // folders was, is the new site's.
+            match self.staging.remove_file(path) {
+                Ok(_) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::IsADirectory | std::io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("cannot remove {}", self.staging.join(path).display())
+                    });
+                }
+            }
+            let mut folder = path.as_str();
+            while let Some((parent, _)) = folder.rsplit_once('/') {
+                folders.insert(parent);
+                folder = parent;
+            }
+        }
+        // The deepest first, so a folder's emptied folders go before it.
+        let mut folders: Vec<&str> = folders.into_iter().collect();
+        folders.sort_unstable_by_key(|f| std::cmp::Reverse(f.matches('/').count()));
+        for folder in folders {
+            self.staging.remove_empty_folder(folder);
+        }
+        Ok(())
+    }
+}
+
+/// The site kept at `kept` becomes the staging folder, and its manifest
+/// says what it holds; without a manifest it cannot be trusted, and an
+/// empty staging folder is made instead.
+fn reuse_kept(kept: &Path, staging: &Path) -> Result<Previous> {
+    let reused = if is_ours(kept) {
+        Previous::read(kept)
+    } else {
+        Previous::default()
+    };
+    if reused.files.is_empty() || reused.written.is_none() {
+        remove_ours(kept)?;
+        fs::create_dir_all(staging)?;
+        return Ok(Previous::default());
+    }
+    fs::rename(kept, staging)?;
+    // Without it, a staging folder that a killed build leaves is not
+    // reused but removed whole by the next build.
+    for name in [MANIFEST, KEPT_GITIGNORE] {
+        let path = staging.join(name);
+        std::fs::remove_file(&path)
+            .or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(e),
+            })
+            .with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(reused)
+}
+
+/// XXH3-128 and length of the file at `path`, read in blocks.
+fn hash_file(path: &Path) -> Result<(u128, u64)> {
+    use std::io::Read as _;
+    let read = || -> std::io::Result<(u128, u64)> {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        let mut buffer = vec![0; 64 * 1024];
+        let mut len = 0;
+        loop {
+            match file.read(&mut buffer) {
+                Ok(0) => return Ok((hasher.digest128(), len)),
+                Ok(n) => {
+                    hasher.update(&buffer[..n]);
+                    len += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    };
+    read().with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// XXH3-128 of the pieces' bytes one after the other: what `xxh3_128`
@@ -296,11 +444,11 @@ impl Drop for Staging {
     }
 }
 
-/// Puts `staging` where `out` is. Afterwards the previous site, if any, is
-/// at `staging` (exchanged in one step) or at `old` (two renames).
-fn swap_in(staging: &Path, out: &Path, old: &Path) -> Result<()> {
+/// Puts `staging` where `out` is, and returns where the site it replaced
+/// went: to `staging` (exchanged in one step) or to `old` (two renames).
+fn swap_in(staging: &Path, out: &Path, old: &Path) -> Result<Option<PathBuf>> {
     if !out.exists() {
-        return fs::rename(staging, out);
+        return fs::rename(staging, out).map(|()| None);
     }
     #[cfg(target_os = "linux")]
     {
@@ -308,11 +456,12 @@ fn swap_in(staging: &Path, out: &Path, old: &Path) -> Result<()> {
         // Not every file system can exchange (EINVAL); those fall back to
         // the two renames below.
         if renameat_with(CWD, staging, CWD, out, RenameFlags::EXCHANGE).is_ok() {
-            return Ok(());
+            return Ok(Some(staging.to_owned()));
         }
     }
     fs::rename(out, old)?;
-    fs::rename(staging, out)
+    fs::rename(staging, out)?;
+    Ok(Some(old.to_owned()))
 }
 
 /// Whether `dir` is a folder holding the marker.
@@ -391,11 +540,159 @@ mod tests {
         );
         assert!(!out.join("gone.txt").exists());
         assert!(out.join(MARKER).is_file());
-        let names: Vec<String> = std::fs::read_dir(tmp.path())
+        let mut names: Vec<String> = std::fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert_eq!(names, ["public"]);
+        names.sort();
+        assert_eq!(names, [".public.previous", "public"]);
+        // The replaced site is kept whole, hidden from git, and the new
+        // site has no such file.
+        let kept = tmp.path().join(".public.previous");
+        assert_eq!(read_site(&kept)["gone.txt"], "x");
+        assert_eq!(read_site(&kept)["a/index.html"], "one");
+        assert_eq!(
+            std::fs::read(kept.join(KEPT_GITIGNORE)).unwrap(),
+            KEPT_GITIGNORE_TEXT
+        );
+        assert!(!out.join(KEPT_GITIGNORE).exists());
+    }
+
+    /// Every file under `dir` by its path, with its text; the marker, the
+    /// manifest and the kept site's `.gitignore` left out.
+    fn read_site(dir: &Path) -> std::collections::BTreeMap<String, String> {
+        fn walk(dir: &Path, at: &str, files: &mut std::collections::BTreeMap<String, String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = if at.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{at}/{name}")
+                };
+                if entry.file_type().unwrap().is_dir() {
+                    walk(&entry.path(), &path, files);
+                } else if ![MARKER, MANIFEST, KEPT_GITIGNORE].contains(&path.as_str()) {
+                    files.insert(path, std::fs::read_to_string(entry.path()).unwrap());
+                }
+            }
+        }
+        let mut files = std::collections::BTreeMap::new();
+        walk(dir, "", &mut files);
+        files
+    }
+
+    /// Folders under `dir`, by path.
+    fn folders(dir: &Path) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![(dir.to_owned(), String::new())];
+        while let Some((path, at)) = stack.pop() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                let entry = entry.unwrap();
+                if entry.file_type().unwrap().is_dir() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let rel = if at.is_empty() {
+                        name
+                    } else {
+                        format!("{at}/{name}")
+                    };
+                    found.push(rel.clone());
+                    stack.push((entry.path(), rel));
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_build_started_in_the_kept_site_writes_the_site_a_fresh_build_writes() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let kept = tmp.path().join(".public.previous");
+        let ino = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
+        let sites = [
+            vec![
+                page("same.html", "same"),
+                page("shared-then-changed.html", "shared"),
+                page("edited.html", "first"),
+                page("file-then-folder", "a file"),
+                page("folder-then-file/index.html", "in a folder"),
+                page("gone/deep/index.html", "gone later"),
+            ],
+            vec![
+                page("same.html", "same"),
+                page("shared-then-changed.html", "shared"),
+                page("edited.html", "second"),
+                page("file-then-folder", "a file"),
+                page("folder-then-file/index.html", "in a folder"),
+                page("gone/deep/index.html", "gone later"),
+            ],
+            // The third build starts in the first site, kept.
+            vec![
+                page("same.html", "same"),
+                page("shared-then-changed.html", "changed"),
+                page("edited.html", "third"),
+                page("file-then-folder/index.html", "now a folder"),
+                page("folder-then-file", "now a file"),
+                page("new.html", "new"),
+            ],
+        ];
+        write(&sites[0], &out).unwrap();
+        let same = ino("same.html");
+        write(&sites[1], &out).unwrap();
+        let second = read_site(&out);
+        write(&sites[2], &out).unwrap();
+
+        let fresh = tmp.path().join("fresh");
+        write(&sites[2], &fresh).unwrap();
+        assert_eq!(read_site(&out), read_site(&fresh));
+        assert_eq!(folders(&out), folders(&fresh), "no folder left behind");
+        assert_eq!(
+            std::fs::read(out.join(MANIFEST)).unwrap(),
+            std::fs::read(fresh.join(MANIFEST)).unwrap()
+        );
+        // Each site that changed a file has its own bytes for it: no write
+        // went through a link that two sites share.
+        assert_eq!(read_site(&kept), second);
+        assert_eq!(ino("same.html"), same, "an unchanged file stays");
+    }
+
+    #[test]
+    fn a_kept_site_without_its_manifest_is_not_reused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let kept = tmp.path().join(".public.previous");
+        write(&[page("a.html", "one"), page("b.html", "b")], &out).unwrap();
+        write(&[page("a.html", "two"), page("b.html", "b")], &out).unwrap();
+        // As a build killed after it took the kept site leaves it.
+        let staging = tmp.path().join(".public.staging");
+        std::fs::rename(&kept, &staging).unwrap();
+        std::fs::remove_file(staging.join(MANIFEST)).unwrap();
+        std::fs::write(staging.join("half-written.html"), "x").unwrap();
+        write(&[page("a.html", "three")], &out).unwrap();
+        assert_eq!(
+            read_site(&out),
+            [("a.html".to_owned(), "three".to_owned())].into()
+        );
+        assert!(!staging.exists());
+        assert_eq!(read_site(&kept)["a.html"], "two");
+    }
+
+    #[test]
+    fn a_folder_in_the_place_of_the_kept_site_that_is_not_ours_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write(&[page("a.html", "one")], &out).unwrap();
+        let kept = tmp.path().join(".public.previous");
+        std::fs::create_dir(&kept).unwrap();
+        std::fs::write(kept.join("notes.txt"), "mine").unwrap();
+        let err = write(&[page("a.html", "two")], &out).unwrap_err();
+        assert!(err.to_string().contains("not made by dossier"), "{err}");
+        assert_eq!(std::fs::read(kept.join("notes.txt")).unwrap(), b"mine");
+        assert_eq!(read_site(&out)["a.html"], "one");
     }
 
     #[cfg(unix)]

@@ -224,19 +224,46 @@ fn two_builds_are_byte_identical() {
 fn a_rebuild_into_the_same_out_replaces_the_previous_site() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("site");
+    let draft = "topics/street-lighting/index.html";
     assert_eq!(build(&fixture("good"), &out, &["--drafts"]).code, 0);
-    assert!(out.join("topics/street-lighting/index.html").is_file());
+    assert!(out.join(draft).is_file());
+    let with_drafts = read_tree(&out);
     let run = build(&fixture("good"), &out, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         !out.join("topics/street-lighting").exists(),
         "stale page kept"
     );
-    let names: Vec<String> = std::fs::read_dir(dir.path())
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["site"], "nothing left beside the output");
+    names.sort();
+    assert_eq!(
+        names,
+        [".site.previous", "site"],
+        "only the replaced site is kept beside the output"
+    );
+    // It is kept for the next build, hidden from git.
+    let kept = dir.path().join(".site.previous");
+    assert_eq!(
+        std::fs::read_to_string(kept.join(".gitignore"))
+            .unwrap()
+            .lines()
+            .last(),
+        Some("*")
+    );
+    assert!(kept.join(draft).is_file());
+
+    // The third build starts in that kept site: the result is the site a
+    // build into a new folder writes.
+    let run = build(&fixture("good"), &out, &["--drafts"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(read_tree(&out) == with_drafts, "a rebuild differs");
+    let fresh = dir.path().join("fresh");
+    assert_eq!(build(&fixture("good"), &fresh, &["--drafts"]).code, 0);
+    assert!(read_tree(&out) == read_tree(&fresh));
+    assert!(!out.join(".gitignore").exists());
 }
 
 // ---------------------------------------------------------------------------
