@@ -321,15 +321,42 @@ impl Staging {
         Ok(())
     }
 
+    /// Whether every folder on the way to `path` in the staging folder is
+    /// a folder (`real` remembers the folders seen). A link on the way,
+    /// which no build makes, is removed, so that neither the removal nor
+    /// the site leads out of the staging folder.
+    fn inside<'p>(&self, path: &'p str, real: &mut HashMap<&'p str, bool>) -> bool {
+        let mut at = path;
+        while let Some((parent, _)) = at.rsplit_once('/') {
+            let is_folder =
+                *real.entry(parent).or_insert_with(|| {
+                    match std::fs::symlink_metadata(self.staging.join(parent)) {
+                        Ok(m) if m.is_symlink() => {
+                            let _ = self.staging.remove_file(parent);
+                            false
+                        }
+                        m => m.is_ok_and(|m| m.is_dir()),
+                    }
+                });
+            if !is_folder {
+                return false;
+            }
+            at = parent;
+        }
+        true
+    }
+
     /// Removes from a reused staging folder the files of its site that
     /// this build did not make (`made` is sorted by path), and the
     /// folders that leaves empty.
     fn remove_unmade(&self, made: &[(String, u128, u64)]) -> Result<()> {
         let mut folders = HashSet::new();
+        let mut real: HashMap<&str, bool> = HashMap::new();
         for path in self.reused.files.keys() {
             if made
                 .binary_search_by(|(p, _, _)| p.as_str().cmp(path))
                 .is_ok()
+                || !self.inside(path, &mut real)
             {
                 continue;
             }
@@ -371,7 +398,10 @@ impl Staging {
 /// says what it holds; without a manifest it cannot be trusted, and an
 /// empty staging folder is made instead.
 fn reuse_kept(kept: &Path, staging: &Path) -> Result<Previous> {
-    let reused = if is_ours(kept) {
+    // A link in its place is not followed: the staging folder must be a
+    // folder of its own beside the target.
+    let folder = std::fs::symlink_metadata(kept).is_ok_and(|m| m.is_dir());
+    let reused = if folder && is_ours(kept) {
         Previous::read(kept)
     } else {
         Previous::default()
@@ -658,6 +688,55 @@ mod tests {
         // went through a link that two sites share.
         assert_eq!(read_site(&kept), second);
         assert_eq!(ino("same.html"), same, "an unchanged file stays");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_put_in_the_kept_site_are_removed_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let kept = tmp.path().join(".public.previous");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("x.html"), "not the site's").unwrap();
+        std::fs::write(elsewhere.join("same.html"), "not the site's").unwrap();
+
+        // A folder of the kept site turned into a link to another folder
+        // that holds a file of the same name.
+        write(&[page("a/x.html", "x"), page("same.html", "s")], &out).unwrap();
+        write(&[page("b.html", "b"), page("same.html", "s")], &out).unwrap();
+        std::fs::remove_dir_all(kept.join("a")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, kept.join("a")).unwrap();
+        write(&[page("c.html", "c"), page("same.html", "s")], &out).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("x.html")).unwrap(),
+            "not the site's"
+        );
+        assert!(!out.join("a").exists(), "the link is not published");
+
+        // The kept site itself a link to a folder that looks like a site.
+        std::fs::remove_dir_all(&kept).unwrap();
+        std::fs::write(elsewhere.join(MARKER), MARKER_TEXT).unwrap();
+        std::fs::write(
+            elsewhere.join(MANIFEST),
+            format!("{:032x} 1 same.html\n", xxh3_128(b"s")),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &kept).unwrap();
+        write(&[page("d.html", "d"), page("same.html", "s")], &out).unwrap();
+        assert_eq!(
+            read_site(&out),
+            [
+                ("d.html".to_owned(), "d".to_owned()),
+                ("same.html".to_owned(), "s".to_owned())
+            ]
+            .into()
+        );
+        assert!(elsewhere.join(MANIFEST).is_file(), "not taken as a site");
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.join("same.html")).unwrap(),
+            "not the site's"
+        );
     }
 
     #[test]
