@@ -218,9 +218,14 @@ impl Staging {
         if let Some(replaced) = replaced
             && is_ours(&replaced)
         {
+            // Written as every file of a site is, never over the one there:
+            // a site of its own may have a `.gitignore`, linked from the new
+            // site.
+            let hidden =
+                || fs::Folder::open(&self.kept)?.write(KEPT_GITIGNORE, &[KEPT_GITIGNORE_TEXT]);
             if fs::rename(&replaced, &self.kept).is_err() {
                 let _ = std::fs::remove_dir_all(&replaced);
-            } else if fs::write(&self.kept.join(KEPT_GITIGNORE), KEPT_GITIGNORE_TEXT).is_err() {
+            } else if hidden().is_err() {
                 let _ = std::fs::remove_dir_all(&self.kept);
             }
         }
@@ -688,6 +693,20 @@ mod tests {
         // went through a link that two sites share.
         assert_eq!(read_site(&kept), second);
         assert_eq!(ino("same.html"), same, "an unchanged file stays");
+    }
+
+    #[test]
+    fn a_site_with_a_gitignore_of_its_own_keeps_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        let site = [page(".gitignore", "drafts/\n"), page("a.html", "a")];
+        for _ in 0..3 {
+            write(&site, &out).unwrap();
+            assert_eq!(
+                std::fs::read_to_string(out.join(".gitignore")).unwrap(),
+                "drafts/\n"
+            );
+        }
     }
 
     #[cfg(unix)]
