@@ -175,6 +175,13 @@ impl Staging {
         }
         let reused = reuse_kept(&kept, &staging)?;
         let staging = fs::Folder::open(&staging)?;
+        // Without its manifest, a staging folder that a killed build leaves
+        // is not reused but removed whole by the next build.
+        for name in [MANIFEST, KEPT_GITIGNORE] {
+            staging
+                .remove_file(name)
+                .with_context(|| format!("cannot remove {}", staging.join(name).display()))?;
+        }
         let previous = if is_ours(&out) {
             Previous::read(&out)
         } else {
@@ -245,7 +252,8 @@ impl Sink for Staging {
             }
             Contents::Pieces(pieces) => self.put_bytes(&output.path, pieces)?,
             Contents::Copy(from) => {
-                let (hash, len) = hash_file(from)?;
+                let bytes = fs::read(from)?;
+                let (hash, len) = (xxh3_128(&bytes), bytes.len() as u64);
                 self.put_file(&output.path, hash, len, || {
                     self.staging.copy(from, &output.path)
                 })?;
@@ -400,8 +408,9 @@ impl Staging {
 }
 
 /// The site kept at `kept` becomes the staging folder, and its manifest
-/// says what it holds; without a manifest it cannot be trusted, and an
-/// empty staging folder is made instead.
+/// says what it holds (the caller then removes the manifest from it);
+/// without a manifest it cannot be trusted, and an empty staging folder
+/// is made instead.
 fn reuse_kept(kept: &Path, staging: &Path) -> Result<Previous> {
     // A link in its place is not followed: the staging folder must be a
     // folder of its own beside the target.
@@ -417,41 +426,7 @@ fn reuse_kept(kept: &Path, staging: &Path) -> Result<Previous> {
         return Ok(Previous::default());
     }
     fs::rename(kept, staging)?;
-    // Without it, a staging folder that a killed build leaves is not
-    // reused but removed whole by the next build.
-    for name in [MANIFEST, KEPT_GITIGNORE] {
-        let path = staging.join(name);
-        std::fs::remove_file(&path)
-            .or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            })
-            .with_context(|| format!("cannot remove {}", path.display()))?;
-    }
     Ok(reused)
-}
-
-/// XXH3-128 and length of the file at `path`, read in blocks.
-fn hash_file(path: &Path) -> Result<(u128, u64)> {
-    use std::io::Read as _;
-    let read = || -> std::io::Result<(u128, u64)> {
-        let mut file = std::fs::File::open(path)?;
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        let mut buffer = vec![0; 64 * 1024];
-        let mut len = 0;
-        loop {
-            match file.read(&mut buffer) {
-                Ok(0) => return Ok((hasher.digest128(), len)),
-                Ok(n) => {
-                    hasher.update(&buffer[..n]);
-                    len += n as u64;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    };
-    read().with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// XXH3-128 of the pieces' bytes one after the other: what `xxh3_128`
