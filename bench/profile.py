@@ -86,11 +86,16 @@ def timed_stacks(lines):
         yield time, stack
 
 
+def on_stack(stack, patterns):
+    """Whether a frame's symbol contains one of `patterns`."""
+    return any(p in frame for frame in stack for p in patterns)
+
+
 def part_of(stack):
     """The first part, in the order of PARTS, whose pattern is on the
     stack; the innermost frame when none is."""
     for name, patterns in PARTS:
-        if any(p in frame for frame in stack for p in patterns):
+        if on_stack(stack, patterns):
             return name.strip()
     return stack[0][:40] if stack else "?"
 
@@ -129,7 +134,7 @@ def main():
         total += 1
         own[stack[0]] += 1
         for name, patterns in PARTS:
-            if any(p in frame for frame in stack for p in patterns):
+            if on_stack(stack, patterns):
                 in_part[name] += 1
     if total == 0:
         sys.exit("bench/profile: perf recorded no samples")

@@ -568,51 +568,41 @@ mod tests {
         assert!(!out.join(KEPT_GITIGNORE).exists());
     }
 
-    /// Every file under `dir` by its path, with its text; the marker, the
-    /// manifest and the kept site's `.gitignore` left out.
-    fn read_site(dir: &Path) -> std::collections::BTreeMap<String, String> {
-        fn walk(dir: &Path, at: &str, files: &mut std::collections::BTreeMap<String, String>) {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let entry = entry.unwrap();
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let path = if at.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{at}/{name}")
-                };
-                if entry.file_type().unwrap().is_dir() {
-                    walk(&entry.path(), &path, files);
-                } else if ![MARKER, MANIFEST, KEPT_GITIGNORE].contains(&path.as_str()) {
-                    files.insert(path, std::fs::read_to_string(entry.path()).unwrap());
-                }
-            }
-        }
-        let mut files = std::collections::BTreeMap::new();
-        walk(dir, "", &mut files);
-        files
-    }
-
-    /// Folders under `dir`, by path.
-    fn folders(dir: &Path) -> Vec<String> {
-        let mut found = Vec::new();
+    /// The folders under `dir`, sorted, and every file under it with its
+    /// text, each by its path from `dir`; the marker, the manifest and the
+    /// kept site's `.gitignore` left out of the files.
+    fn tree(dir: &Path) -> (Vec<String>, std::collections::BTreeMap<String, String>) {
+        let (mut folders, mut files) = (Vec::new(), std::collections::BTreeMap::new());
         let mut stack = vec![(dir.to_owned(), String::new())];
         while let Some((path, at)) = stack.pop() {
             for entry in std::fs::read_dir(&path).unwrap() {
                 let entry = entry.unwrap();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let rel = if at.is_empty() {
+                    name
+                } else {
+                    format!("{at}/{name}")
+                };
                 if entry.file_type().unwrap().is_dir() {
-                    let name = entry.file_name().to_string_lossy().into_owned();
-                    let rel = if at.is_empty() {
-                        name
-                    } else {
-                        format!("{at}/{name}")
-                    };
-                    found.push(rel.clone());
+                    folders.push(rel.clone());
                     stack.push((entry.path(), rel));
+                } else if ![MARKER, MANIFEST, KEPT_GITIGNORE].contains(&rel.as_str()) {
+                    files.insert(rel, std::fs::read_to_string(entry.path()).unwrap());
                 }
             }
         }
-        found.sort();
-        found
+        folders.sort();
+        (folders, files)
+    }
+
+    /// The files of [`tree`].
+    fn read_site(dir: &Path) -> std::collections::BTreeMap<String, String> {
+        tree(dir).1
+    }
+
+    /// The folders of [`tree`].
+    fn folders(dir: &Path) -> Vec<String> {
+        tree(dir).0
     }
 
     #[cfg(unix)]
