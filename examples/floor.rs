@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use pulldown_cmark::Options;
 use rayon::prelude::*;
 
 #[cfg(not(target_env = "msvc"))]
@@ -59,29 +58,13 @@ fn main() -> Result<()> {
 /// Renders one note to `pages/<slug>/index.html`.
 fn render(note: &Path, pages: &Path) -> Result<()> {
     let text = fs::read_to_string(note).with_context(|| format!("reading {}", note.display()))?;
-    let options = Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_TABLES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_SMART_PUNCTUATION
-        | Options::ENABLE_HEADING_ATTRIBUTES;
-    let body = after_front_matter(&text);
+    let body = dossier::fuzzing::markdown_body(&text);
     let mut html = String::with_capacity(body.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new_ext(body, options));
+    let events = pulldown_cmark::Parser::new_ext(body, dossier::fuzzing::markdown_options());
+    pulldown_cmark::html::push_html(&mut html, events);
     let slug = note.file_stem().context("a note without a name")?;
     let dir = pages.join(slug);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let page = dir.join("index.html");
     fs::write(&page, html).with_context(|| format!("writing {}", page.display()))
-}
-
-/// The text after a front matter fenced by `---` lines; all of it when it
-/// has none.
-fn after_front_matter(text: &str) -> &str {
-    let Some(rest) = text.strip_prefix("---\n") else {
-        return text;
-    };
-    match rest.find("\n---\n") {
-        Some(end) => &rest[end + 5..],
-        None => text,
-    }
 }

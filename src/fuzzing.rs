@@ -1,9 +1,10 @@
-//! Entry points for property tests and fuzz targets.
+//! Entry points for property tests, fuzz targets and the benchmark.
 //!
 //! The parsers are crate-private; these wrappers expose exactly the pieces
 //! that take untrusted text (front matter, citations, quotes, source
 //! paragraphs) so that `tests/properties.rs` and the targets under `fuzz/`
-//! can drive them. Not part of the supported API.
+//! can drive them, and the two that `examples/floor.rs` renders notes
+//! with. Not part of the supported API.
 
 use std::sync::Arc;
 
@@ -16,6 +17,21 @@ pub fn topic_front_matter(text: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The Markdown of a topic file: what follows its front matter, or all of
+/// it when it has none (or an unclosed one).
+pub fn markdown_body(text: &str) -> &str {
+    match crate::frontmatter::split(text) {
+        Ok(Some(split)) => &text[split.body],
+        _ => text,
+    }
+}
+
+/// The pulldown-cmark options every Markdown file of a dossier is parsed
+/// with.
+pub fn markdown_options() -> pulldown_cmark::Options {
+    crate::parse::markdown::options()
 }
 
 /// Parses the inside of a citation's brackets; the source ids and words.

@@ -107,7 +107,7 @@ pub(crate) struct Citation {
 }
 
 /// Options shared by every Markdown file of a dossier.
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_FOOTNOTES
         | Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
