@@ -88,7 +88,10 @@ fn main() -> anyhow::Result<()> {
         }
         let start = (base as usize).next_multiple_of(HUGE) as *mut u8;
         // SAFETY: `start..start + bytes` lies inside the mapping.
-        unsafe { libc::madvise(start.cast(), bytes, advice) };
+        if unsafe { libc::madvise(start.cast(), bytes, advice) } != 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("madvise for {pages} pages"));
+        }
         let (wall, time) = (Instant::now(), cpu());
         for offset in (0..bytes).step_by(4096) {
             // SAFETY: inside the mapping, which is writable; volatile so
