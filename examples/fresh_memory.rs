@@ -13,7 +13,7 @@
 //! host as well: a round that follows another at once reuses what the one
 //! before freed, and one after a pause of a minute may not. A build of a
 //! large dossier touches a few hundred MiB this way, so that difference is
-//! a part of its time (see the README's Performance section). Linux only.
+//! a part of its time (see docs/performance.md). Linux only.
 
 #[cfg(target_os = "linux")]
 fn main() -> anyhow::Result<()> {
