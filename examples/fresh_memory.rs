@@ -51,14 +51,8 @@ fn main() -> anyhow::Result<()> {
     }
 
     /// The process's CPU time so far.
-    fn cpu() -> Duration {
-        let mut t = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: a valid clock id and a timespec to write to.
-        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
-        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    fn cpu() -> anyhow::Result<Duration> {
+        dossier::cpu_time().context("reading the process's CPU clock")
     }
 
     const HUGE: usize = 2 << 20;
@@ -92,13 +86,13 @@ fn main() -> anyhow::Result<()> {
             return Err(std::io::Error::last_os_error())
                 .with_context(|| format!("madvise for {pages} pages"));
         }
-        let (wall, time) = (Instant::now(), cpu());
+        let (wall, time) = (Instant::now(), cpu()?);
         for offset in (0..bytes).step_by(4096) {
             // SAFETY: inside the mapping, which is writable; volatile so
             // that the write is not left out.
             unsafe { start.add(offset).write_volatile(1) };
         }
-        let (wall, time) = (wall.elapsed(), cpu() - time);
+        let (wall, time) = (wall.elapsed(), cpu()? - time);
         let per_mib = |d: Duration| d.as_secs_f64() * 1000.0 / args.mib as f64;
         println!(
             "round {round}: {} MiB in {pages} pages: {:.3} ms per MiB wall, {:.3} ms per MiB CPU",

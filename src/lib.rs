@@ -49,6 +49,7 @@ mod resolve;
 mod serve;
 #[cfg(test)]
 mod testing;
+mod usage;
 mod write;
 
 use std::path::PathBuf;
@@ -60,6 +61,7 @@ pub use analysis::{Rewrite, find_rewrites};
 pub use diagnostics::{Diagnostic, Diagnostics, Format, Severity};
 pub use init::init;
 pub use serve::{ServeOptions, serve};
+pub use usage::{cpu_time, peak_memory};
 pub use write::MARKER;
 
 /// The most items of a list of files, topics, sources or pages that one

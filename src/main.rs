@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use dossier::{BuildOptions, Format, Report, ServeOptions};
+use dossier::{BuildOptions, Format, Report, ServeOptions, cpu_time, peak_memory};
 
 // A build allocates millions of small strings and frees most of them
 // again; jemalloc does that in a fraction of the time glibc's malloc takes.
@@ -449,36 +449,6 @@ fn print_timings(stages: &[(dossier::Stage, Mark)]) {
         };
         let _ = writeln!(err, "{ms:>9.1} ms  {stage}{notes}");
     }
-}
-
-/// The processor time the process has used so far, on all its threads.
-#[cfg(target_os = "linux")]
-fn cpu_time() -> Option<std::time::Duration> {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: the clock is one Linux has, and `t` is a valid timespec to
-    // write to.
-    if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) } != 0 {
-        return None;
-    }
-    Some(std::time::Duration::new(
-        u64::try_from(t.tv_sec).ok()?,
-        u32::try_from(t.tv_nsec).ok()?,
-    ))
-}
-
-#[cfg(not(target_os = "linux"))]
-fn cpu_time() -> Option<std::time::Duration> {
-    None
-}
-
-/// The process's peak resident memory so far, in KiB (Linux only).
-fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn run_serve(options: ServeOptions) -> ExitCode {
