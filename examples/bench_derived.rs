@@ -52,10 +52,10 @@ fn main() -> Result<()> {
     let mut cpu = Vec::new();
     let mut found = Vec::new();
     for _ in 0..args.runs.max(1) {
-        let (started, cpu_before) = (Instant::now(), cpu_time());
+        let (started, cpu_before) = (Instant::now(), dossier::cpu_time());
         found = dossier::find_rewrites(&refs);
         times.push(started.elapsed());
-        if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
+        if let (Some(before), Some(after)) = (cpu_before, dossier::cpu_time()) {
             cpu.push(after.saturating_sub(before));
         }
     }
@@ -107,15 +107,6 @@ fn families(n: usize, planted: &[(usize, usize)]) -> Vec<usize> {
         family[copy] = family[original];
     }
     family
-}
-
-/// CPU time of the whole process so far (all threads), where the system
-/// tells it (`/proc/self/stat`, in the 1/100 s ticks Linux reports).
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
 }
 
 fn seconds(d: Duration) -> String {
