@@ -285,7 +285,7 @@ pub fn check_coverage(root: &std::path::Path) -> Result<(Report, Vec<Uncited>)> 
     let started = Instant::now();
     let mut diagnostics = Diagnostics::default();
     let raw = load::load(root)?;
-    let parsed = parse::parse(raw, &mut diagnostics);
+    let parsed = parse::parse_for_check(raw, &mut diagnostics);
     let dossier = resolve::resolve(parsed, true, &mut diagnostics);
     diagnostics.read_texts(root);
     let analysis = analysis::analyse(&dossier);

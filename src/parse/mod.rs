@@ -107,6 +107,16 @@ pub(crate) fn parse(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
     parse_cached(raw, &mut ParseCache::default(), diagnostics)
 }
 
+/// [`parse`] for `dossier check`, which writes no pages: code blocks are
+/// left as plain text, and syntect is never loaded.
+pub(crate) fn parse_for_check(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
+    let mut cache = ParseCache {
+        highlighter: Highlighter::plain(),
+        ..ParseCache::default()
+    };
+    parse_cached(raw, &mut cache, diagnostics)
+}
+
 /// Parses what changed since the build that filled `cache`, reusing the rest.
 pub(crate) fn parse_cached(
     raw: Raw,
