@@ -45,11 +45,11 @@ pub fn citation(label: &str) -> Option<Vec<(String, Option<String>)>> {
 /// included); returns the HTML and the number of diagnostics.
 pub fn markdown(text: &str) -> (String, usize) {
     let text: Arc<str> = Arc::from(text);
-    let highlighter = crate::parse::highlight::Highlighter::default();
+    let renderer = crate::parse::markdown::Renderer::default();
     let file = crate::parse::markdown::MarkdownFile {
         path: "t.md",
         text: &text,
-        highlighter: &highlighter,
+        renderer: &renderer,
     };
     let mut diagnostics = Vec::new();
     let doc = crate::parse::markdown::render(&file, 0..text.len(), &mut diagnostics);

@@ -5,9 +5,8 @@
 //! (and kept by `serve` between rebuilds). The colours live in `syntax.css`,
 //! generated from two bundled themes (light, and dark under
 //! `prefers-color-scheme`), written only when some page has code.
-//!
-//! `dossier check` writes no pages, so it never loads syntect: its
-//! highlighter is [`Highlighter::plain`], which escapes every block.
+//! `dossier check` never loads it: it makes no HTML (see
+//! [`Renderer`](super::markdown::Renderer)).
 
 use std::sync::OnceLock;
 
@@ -24,36 +23,25 @@ const DARK_THEME: &str = "base16-ocean.dark";
 #[derive(Debug, Default)]
 pub(crate) struct Highlighter {
     syntaxes: OnceLock<SyntaxSet>,
-    /// Every block is left as plain text: see [`Highlighter::plain`].
-    plain: bool,
 }
 
 impl Highlighter {
-    /// A highlighter that leaves every block as plain (escaped) text and
-    /// never loads syntect, for a parse whose pages are not written: the
-    /// classes of a block change no diagnostic, and highlighting is some
-    /// 130 µs of a four-line block.
-    pub(crate) fn plain() -> Self {
-        Highlighter {
-            syntaxes: OnceLock::new(),
-            plain: true,
-        }
+    /// The syntax set, if a block has loaded it.
+    #[cfg(test)]
+    pub(crate) fn syntaxes(&self) -> Option<&SyntaxSet> {
+        self.syntaxes.get()
     }
 
     /// The block as `<pre><code>` with highlighting classes; plain (escaped)
     /// text when the language is unknown.
     pub(crate) fn highlight(&self, code: &str, language: &str) -> String {
-        let lang_attr = crate::render::templates::escape(language);
-        let plain = || {
-            let text = crate::render::templates::escape(code);
-            format!("<pre class=\"code\" data-lang=\"{lang_attr}\"><code>{text}</code></pre>\n")
-        };
-        if self.plain {
-            return plain();
-        }
         let syntaxes = self.syntaxes.get_or_init(SyntaxSet::load_defaults_newlines);
+        let lang_attr = crate::render::templates::escape(language);
         let Some(syntax) = syntaxes.find_syntax_by_token(language) else {
-            return plain();
+            let text = crate::render::templates::escape(code);
+            return format!(
+                "<pre class=\"code\" data-lang=\"{lang_attr}\"><code>{text}</code></pre>\n"
+            );
         };
         let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, syntaxes, STYLE);
         for line in LinesWithEndings::from(code) {
@@ -61,7 +49,10 @@ impl Highlighter {
                 .parse_html_for_line_which_includes_newline(line)
                 .is_err()
             {
-                return plain();
+                let text = crate::render::templates::escape(code);
+                return format!(
+                    "<pre class=\"code\" data-lang=\"{lang_attr}\"><code>{text}</code></pre>\n"
+                );
             }
         }
         format!(
@@ -106,16 +97,6 @@ mod tests {
             other,
             "<pre class=\"code\" data-lang=\"nonesuch\"><code>&lt;b&gt;x&lt;/b&gt;\n</code></pre>\n"
         );
-    }
-
-    #[test]
-    fn a_plain_highlighter_escapes_every_block_and_loads_no_syntaxes() {
-        let h = Highlighter::plain();
-        assert_eq!(
-            h.highlight("fn main() { a < b }\n", "rust"),
-            "<pre class=\"code\" data-lang=\"rust\"><code>fn main() { a &lt; b }\n</code></pre>\n"
-        );
-        assert!(h.syntaxes.get().is_none());
     }
 
     #[test]

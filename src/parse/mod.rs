@@ -27,9 +27,8 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::frontmatter::{self, Date};
 use crate::load::{Raw, RawFile};
 use crate::render::templates::{self, Templates};
-use highlight::Highlighter;
 pub(crate) use markdown::Document;
-use markdown::MarkdownFile;
+use markdown::{MarkdownFile, Renderer};
 pub(crate) use source::Source;
 
 /// A topic's front matter.
@@ -107,11 +106,11 @@ pub(crate) fn parse(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
     parse_cached(raw, &mut ParseCache::default(), diagnostics)
 }
 
-/// [`parse`] for `dossier check`, which writes no pages: code blocks are
-/// left as plain text, and syntect is never loaded.
+/// [`parse`] for `dossier check`, which writes no pages: the topics get
+/// no HTML (see [`Renderer`]).
 pub(crate) fn parse_for_check(raw: Raw, diagnostics: &mut Diagnostics) -> Parsed {
     let mut cache = ParseCache {
-        highlighter: Highlighter::plain(),
+        renderer: Renderer::check_only(),
         ..ParseCache::default()
     };
     parse_cached(raw, &mut cache, diagnostics)
@@ -132,7 +131,7 @@ pub(crate) fn parse_cached(
     let index = raw
         .index
         .as_ref()
-        .map(|f| parse_index(f, &cache.highlighter, &mut before))
+        .map(|f| parse_index(f, &cache.renderer, &mut before))
         .unwrap_or_default();
     // Topics, sources and templates do not depend on one another: they
     // are parsed at the same time.
@@ -140,12 +139,12 @@ pub(crate) fn parse_cached(
         topics: topic_cache,
         sources: source_cache,
         templates: template_cache,
-        highlighter,
+        renderer,
         ..
     } = cache;
     let max_source_bytes = config.max_source_bytes();
     let (topic_results, ((sources, broken_sources, source_diags), templates)) = rayon::join(
-        || parse_topics(raw.topics, topic_cache, highlighter),
+        || parse_topics(raw.topics, topic_cache, renderer),
         || {
             rayon::join(
                 || {
@@ -231,7 +230,7 @@ pub(crate) fn reparse_topics(
             bytes: crate::fs::read(path)?,
         });
     }
-    let results = parse_topics(files, &cache.topics, &cache.highlighter);
+    let results = parse_topics(files, &cache.topics, &cache.renderer);
     let mut edits = Vec::with_capacity(results.len());
     for (path, cached) in results {
         let after = cached.value.clone();
@@ -268,7 +267,7 @@ impl ParseCache {
 fn parse_topics(
     files: Vec<RawFile>,
     cache: &BTreeMap<String, Cached<Topic>>,
-    highlighter: &Highlighter,
+    renderer: &Renderer,
 ) -> Vec<(String, Cached<Topic>)> {
     // Each text is let go as soon as its topic is parsed, and the file's
     // bytes before that: a build never holds all the texts at once.
@@ -283,9 +282,8 @@ fn parse_topics(
                     let mut diags = Vec::new();
                     let text = decode_topic(&file, &mut diags);
                     drop(file.bytes);
-                    let topic = text.and_then(|text| {
-                        parse_topic(&file.path, hash, text, highlighter, &mut diags)
-                    });
+                    let topic = text
+                        .and_then(|text| parse_topic(&file.path, hash, text, renderer, &mut diags));
                     Cached {
                         hash,
                         value: topic.map(Arc::new),
@@ -334,7 +332,7 @@ pub(crate) struct ParseCache {
     topics_reporting: usize,
     pub(crate) sources: HashMap<String, Cached<Source>>,
     templates: Option<Cached<Templates>>,
-    highlighter: Highlighter,
+    renderer: Renderer,
     /// The last parse; its topics are out of date when `topics_stale`
     /// (after [`reparse_topics`], until [`ParseCache::parsed`]).
     last: Option<Parsed>,
@@ -412,11 +410,7 @@ fn parse_config(file: &RawFile, diagnostics: &mut Diagnostics) -> Config {
     })
 }
 
-fn parse_index(
-    file: &RawFile,
-    highlighter: &Highlighter,
-    diagnostics: &mut Diagnostics,
-) -> IndexPage {
+fn parse_index(file: &RawFile, renderer: &Renderer, diagnostics: &mut Diagnostics) -> IndexPage {
     let mut diags = Vec::new();
     let page = (|| {
         let text = Arc::<str>::from(source::decode(file).map_err(|d| diags.push(d)).ok()?.0);
@@ -436,7 +430,7 @@ fn parse_index(
         let markdown = MarkdownFile {
             path: &file.path,
             text: &text,
-            highlighter,
+            renderer,
         };
         let doc = markdown::render(&markdown, body, &mut diags);
         if let Some(c) = doc.citations.first() {
@@ -485,7 +479,7 @@ fn parse_topic(
     path: &str,
     hash: u64,
     TopicText { slug, text }: TopicText,
-    highlighter: &Highlighter,
+    renderer: &Renderer,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Topic> {
     let split = match frontmatter::split(&text) {
@@ -519,7 +513,7 @@ fn parse_topic(
     let markdown = MarkdownFile {
         path,
         text: &text,
-        highlighter,
+        renderer,
     };
     let doc = markdown::render(&markdown, split.body, diags);
     Some(Topic {

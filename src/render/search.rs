@@ -1504,11 +1504,11 @@ mod tests {
             See <!-- hidden > note --> [the text](https://example.org/?a=1&b=2).\n\n\
             ```rust\nlet treaty = \"five years\";\n```\n";
         let text: std::sync::Arc<str> = markdown.into();
-        let highlighter = crate::parse::highlight::Highlighter::default();
+        let renderer = crate::parse::markdown::Renderer::default();
         let file = crate::parse::markdown::MarkdownFile {
             path: "t.md",
             text: &text,
-            highlighter: &highlighter,
+            renderer: &renderer,
         };
         let doc = crate::parse::markdown::render(&file, 0..text.len(), &mut Vec::new());
         assert!(doc.html.contains("<sup class=\"cite\">"), "{}", doc.html);
