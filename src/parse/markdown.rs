@@ -36,7 +36,8 @@ type Spanned<'a> = Vec<(Event<'a>, Range<usize>)>;
 /// A topic's rendered body and its notes.
 #[derive(Debug, Default)]
 pub(crate) struct Document {
-    /// The body as HTML, citations already replaced by superscripts.
+    /// The body as HTML, citations already replaced by superscripts; empty
+    /// in a check ([`Renderer::check_only`]).
     pub html: String,
     /// Notes in number order (note `i` has number `i + 1`).
     pub notes: Vec<Note>,
@@ -144,6 +145,7 @@ pub(crate) struct MarkdownFile<'a> {
     pub path: &'a str,
     /// The whole file's text (front matter included).
     pub text: &'a Arc<str>,
+    /// Makes the HTML, or, for a check, only what the checks read.
     pub renderer: &'a Renderer,
 }
 
