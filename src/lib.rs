@@ -304,6 +304,9 @@ pub fn check_coverage(root: &std::path::Path) -> Result<(Report, Vec<Uncited>)> 
         elapsed: started.elapsed(),
         out: PathBuf::new(),
     });
+    // As in a build: another thread frees the dossier (some 30 ms of a
+    // 10,000-topic check).
+    std::thread::spawn(move || drop((dossier, analysis)));
     Ok((
         Report {
             diagnostics,
