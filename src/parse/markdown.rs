@@ -118,7 +118,7 @@ pub(crate) fn options() -> Options {
 
 /// What a parse makes of Markdown bodies: for the pages, their HTML with
 /// code highlighted; for `dossier check`, which writes none, only what
-/// the checks read (citations, notes, links, headings), and no HTML. At
+/// the checks read (citations, notes, headings), and no HTML. At
 /// 10,000 topics the bodies' HTML is some 95 MB, and highlighting the
 /// benchmark's 2,048 code blocks a quarter of a check's processor time.
 #[derive(Debug, Default)]
